@@ -43,7 +43,7 @@ public static partial class SvgRenderer
                     case LineSeries l:
                         var line = new Oxy.LineSeries
                         {
-                            Title = l.Name, Color = color, StrokeThickness = 2,
+                            Title = l.Name, Color = color, StrokeThickness = 2, MinimumSegmentLength = 0,
                             LineStyle = l.Dashed ? LineStyle.Dash : LineStyle.Solid,
                             MarkerType = l.Markers ? MarkerType.Circle : MarkerType.None, MarkerFill = color, MarkerSize = 3,
                         };
