@@ -55,6 +55,16 @@ public class TensorViewTests
     }
 
     [Fact]
+    public void Std_stays_accurate_when_the_mean_dwarfs_the_spread()
+    {
+        manual_seed(3);
+        using var t = randn(100_000) * 0.01f + 1000f;
+        var s = new TensorView(t).Stats!;
+        Assert.Equal(t.std().item<float>(), s.Std, 0.01 * s.Std);
+        Assert.Equal(t.to(ScalarType.Float64).mean().item<double>(), s.Mean, 1e-6);
+    }
+
+    [Fact]
     public void Higher_ranks_show_labelled_slices_and_count_the_rest()
     {
         using var t = arange(0, 5 * 4 * 3 * 3, dtype: ScalarType.Float32).reshape(5, 4, 3, 3);
