@@ -105,21 +105,25 @@ internal static class FastStats
             var d = double.CreateTruncating(x[j]);
             sum += d; min = Math.Min(min, d); max = Math.Max(max, d);
         }
-        var mean = sum / x.Length;
-        var vmean = new Vector<T>(T.CreateTruncating(mean));
-        var vm2 = Vector<T>.Zero;
+        // Second pass over the (cached) block around the rounded first estimate c: the deviations are small, so their
+        // sum S1 and sum of squares S2 are accurate in T; then mean = c + S1/n and M2 = S2 - S1²/n.
+        var centre = T.CreateTruncating(sum / x.Length);
+        var vcentre = new Vector<T>(centre);
+        var vs1 = Vector<T>.Zero;
+        var vs2 = Vector<T>.Zero;
         i = 0;
         for (; i + width <= x.Length; i += width)
         {
-            var c = new Vector<T>(x.Slice(i, width)) - vmean;
-            vm2 += c * c;
+            var c = new Vector<T>(x.Slice(i, width)) - vcentre;
+            vs1 += c;
+            vs2 += c * c;
         }
-        double m2 = 0;
-        for (var l = 0; l < width; l++) m2 += double.CreateTruncating(vm2[l]);
-        for (var j = i; j < x.Length; j++) { var c = double.CreateTruncating(x[j]) - double.CreateTruncating(T.CreateTruncating(mean)); m2 += c * c; }
-        // The centre was rounded to T; correct the sum of squares to the exact block mean.
-        var shift = mean - double.CreateTruncating(T.CreateTruncating(mean));
-        m2 = Math.Max(0, m2 - x.Length * shift * shift);
+        double s1 = 0, s2 = 0;
+        for (var l = 0; l < width; l++) { s1 += double.CreateTruncating(vs1[l]); s2 += double.CreateTruncating(vs2[l]); }
+        var cd = double.CreateTruncating(centre);
+        for (var j = i; j < x.Length; j++) { var c = double.CreateTruncating(x[j]) - cd; s1 += c; s2 += c * c; }
+        var mean = cd + s1 / x.Length;
+        var m2 = Math.Max(0, s2 - s1 * s1 / x.Length);
         return (x.Length, mean, m2, min, max, 0, 0);
     }
 
