@@ -28,7 +28,7 @@ public sealed class ImageGridView : IMimeView
     internal ImageGridView(IReadOnlyList<ImageTile> tiles, int columns, int tileSize, long total, string? title, string scaling) =>
         (Tiles, Columns, TileSize, TotalImages, Title, Scaling) = (tiles, columns, tileSize, total, title, scaling);
 
-    const int CaptionHeight = 16;
+    const int CaptionHeight = 30; // two lines: the label, then "→ prediction" when it is wrong
     static string Green => "#2ca02c";
     static string Red => "#d62728";
 
@@ -48,21 +48,26 @@ public sealed class ImageGridView : IMimeView
     public string ToSvg()
     {
         var rows = (Tiles.Count + Columns - 1) / Columns;
-        var cell = TileSize + 8;
+        // Wide enough for the longest caption line (about 6 px a character at 11 px).
+        var longest = Tiles.Select(t => Math.Max((t.Label ?? CaptionOf(t)).Length, t.Prediction is null ? 0 : t.Prediction.Length + 2)).DefaultIfEmpty(0).Max();
+        var cell = Math.Max(TileSize + 8, 6 * longest + 8);
         var top = Title is null ? 0 : 22;
-        var (w, h) = (Columns * cell, top + rows * (cell + CaptionHeight) + 18);
+        var (w, h) = (Math.Max(Columns * cell, (int)(Summary.Length * 5.6) + 8), top + rows * (TileSize + 8 + CaptionHeight) + 18);
         var sb = new StringBuilder($"<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" version=\"1.1\" width=\"{w}\" height=\"{h}\" font-family=\"Helvetica, Arial, sans-serif\">");
         sb.Append($"<rect width=\"{w}\" height=\"{h}\" fill=\"white\"/>");
         if (Title is not null) sb.Append($"<text x=\"4\" y=\"16\" font-size=\"14\">{Html.Encode(Title)}</text>");
         for (var i = 0; i < Tiles.Count; i++)
         {
             var t = Tiles[i];
-            var (x, y) = (i % Columns * cell + 4, top + i / Columns * (cell + CaptionHeight) + 4);
+            var (x, y) = (i % Columns * cell + (cell - TileSize) / 2, top + i / Columns * (TileSize + 8 + CaptionHeight) + 4);
             var stroke = t.Correct switch { true => Green, false => Red, null => "#cccccc" };
             sb.Append($"<g class=\"nl-tile\" data-index=\"{t.Index}\">");
             sb.Append($"<image x=\"{x}\" y=\"{y}\" width=\"{TileSize}\" height=\"{TileSize}\" preserveAspectRatio=\"xMidYMid meet\" style=\"image-rendering:pixelated\" href=\"{t.PngDataUri}\" xlink:href=\"{t.PngDataUri}\"/>");
             sb.Append($"<rect x=\"{x - 2}\" y=\"{y - 2}\" width=\"{TileSize + 4}\" height=\"{TileSize + 4}\" fill=\"none\" stroke=\"{stroke}\" stroke-width=\"{(t.Correct == false ? 3 : 2)}\"/>");
-            sb.Append($"<text x=\"{x + TileSize / 2}\" y=\"{y + TileSize + 14}\" font-size=\"11\" text-anchor=\"middle\" fill=\"{(t.Correct == false ? Red : "#333333")}\">{Html.Encode(CaptionOf(t))}</text>");
+            var (line1, line2) = t.Correct == false ? (t.Label!, "→ " + t.Prediction) : (CaptionOf(t), null);
+            sb.Append($"<text x=\"{x + TileSize / 2}\" y=\"{y + TileSize + 14}\" font-size=\"11\" text-anchor=\"middle\" fill=\"{(t.Correct == false ? Red : "#333333")}\">{Html.Encode(line1)}</text>");
+            if (line2 is not null)
+                sb.Append($"<text x=\"{x + TileSize / 2}\" y=\"{y + TileSize + 27}\" font-size=\"11\" text-anchor=\"middle\" fill=\"{Red}\">{Html.Encode(line2)}</text>");
             sb.Append("</g>");
         }
         sb.Append($"<text x=\"4\" y=\"{h - 4}\" font-size=\"10\" fill=\"#666666\">{Html.Encode(Summary)}</text>");
@@ -73,7 +78,7 @@ public sealed class ImageGridView : IMimeView
     {
         var sb = new StringBuilder("<div class=\"nl-image-grid\" style=\"font-family:Helvetica,Arial,sans-serif;font-size:11px\">");
         if (Title is not null) sb.Append($"<div style=\"font-size:14px;margin-bottom:4px\">{Html.Encode(Title)}</div>");
-        sb.Append($"<div style=\"display:grid;grid-template-columns:repeat({Columns},{TileSize + 8}px);gap:4px\">");
+        sb.Append($"<div style=\"display:grid;grid-template-columns:repeat({Columns},minmax({TileSize + 8}px,max-content));gap:4px\">");
         foreach (var t in Tiles)
         {
             var state = t.Correct switch { true => "correct", false => "wrong", null => "unknown" };
