@@ -110,12 +110,12 @@ public sealed class TrainingMonitor : IMimeView
     {
         lock (gate)
         {
-            if (IsComplete) return Curves(interactive: true);
+            if (IsComplete) return Curves();
             IsComplete = true;
             clock.Stop();
         }
         Render(force: true);
-        return Curves(interactive: true);
+        return Curves();
     }
 
     void EnsureRunning()
@@ -190,7 +190,7 @@ public sealed class TrainingMonitor : IMimeView
         return sb.ToString();
     }
 
-    ChartView? Curves(bool interactive)
+    ChartView? Curves()
     {
         lock (gate)
         {
@@ -220,7 +220,9 @@ public sealed class TrainingMonitor : IMimeView
         return (tx, ty);
     }
 
-    public string ToHtml()
+    public string ToHtml() => ToHtml(Curves());
+
+    string ToHtml(ChartView? curves)
     {
         var (fraction, elapsed, eta, rate) = Progress();
         var sb = new StringBuilder("<div class=\"nl-training-monitor\" style=\"font-family:Helvetica,Arial,sans-serif;font-size:12px\">");
@@ -241,7 +243,6 @@ public sealed class TrainingMonitor : IMimeView
             foreach (var (k, v) in latest) sb.Append($"<td data-metric=\"{Html.Encode(k)}\" style=\"padding:1px 8px;text-align:right\">{v.ToString("G4", CultureInfo.InvariantCulture)}</td>");
             sb.Append("</tr></table>");
         }
-        var curves = Curves(IsComplete);
         if (curves is not null)
             // While training, only the static SVG (cheap, no script re-run per update); the final state adds the interactive chart.
             sb.Append(IsComplete ? curves.ToHtml() : $"<div class=\"nl-chart-static\">{curves.ToSvg()}</div>");
@@ -252,10 +253,10 @@ public sealed class TrainingMonitor : IMimeView
     {
         lock (gate)
         {
-            var curves = Curves(false);
+            var curves = Curves();
             return new Dictionary<string, string>
             {
-                [MimeTypes.Html] = ToHtml(),
+                [MimeTypes.Html] = ToHtml(curves),
                 [MimeTypes.Svg] = curves?.ToSvg() ?? EmptySvg(ProgressLine()),
                 [MimeTypes.PlainText] = ProgressLine(),
             };
