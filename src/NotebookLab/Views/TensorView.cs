@@ -53,6 +53,9 @@ public sealed class TensorView : IMimeView
     public string Device { get; }
     public bool RequiresGrad { get; }
     public bool HasGrad { get; }
+    /// <summary>False for tensors produced by a recorded operation, i.e. tensors with a grad_fn. (TorchSharp 0.107
+    /// does not expose the grad_fn node itself, so the view says whether there is one, not its name.)</summary>
+    public bool IsLeaf { get; }
     public long NumberOfElements { get; }
     public TensorStats? Stats { get; }
     public IReadOnlyList<TensorGrid> Grids { get; }
@@ -75,6 +78,7 @@ public sealed class TensorView : IMimeView
         DType = DTypeName(tensor.dtype);
         Device = tensor.device.ToString();
         RequiresGrad = tensor.requires_grad;
+        IsLeaf = tensor.is_leaf;
         NumberOfElements = tensor.numel();
         if (tensor.device_type == DeviceType.META) { Grids = []; return; }
 
@@ -357,7 +361,9 @@ public sealed class TensorView : IMimeView
 
     public string ShapeText => "[" + string.Join(", ", Shape) + "]";
 
-    string HeaderText => $"tensor{ShapeText} {DType} {Device}" + (RequiresGrad ? " requires_grad=True" : "") + (HasGrad ? " (has .grad)" : "");
+    string GradText => RequiresGrad ? (IsLeaf ? "requires_grad=True (leaf)" : "requires_grad=True grad_fn (result of a recorded operation)") : "";
+
+    string HeaderText => $"tensor{ShapeText} {DType} {Device}" + (RequiresGrad ? " " + GradText : "") + (HasGrad ? " (has .grad)" : "");
 
     string StatsText(TensorStats s) =>
         $"min {Fmt(s.Min)}  max {Fmt(s.Max)}  mean {Fmt(s.Mean)}  std {Fmt(s.Std)}  nan {s.NaNCount:N0}  inf {s.InfCount:N0}" +
@@ -401,7 +407,8 @@ public sealed class TensorView : IMimeView
         sb.Append("<div class=\"nl-tensor-header\" style=\"margin-bottom:4px\"><b>tensor</b> ");
         sb.Append($"<span class=\"nl-shape\" title=\"shape\">{ShapeText}</span> · <span class=\"nl-dtype\">{DType}</span> · <span class=\"nl-device\">{Html.Encode(Device)}</span>");
         sb.Append($" · <span class=\"nl-numel\">{NumberOfElements:N0}</span> elements");
-        if (RequiresGrad) sb.Append(" · <span class=\"nl-requires-grad\">requires_grad</span>");
+        if (RequiresGrad) sb.Append(" · <span class=\"nl-requires-grad\">requires_grad</span>")
+            .Append(IsLeaf ? " · <span class=\"nl-leaf\">leaf</span>" : " · <span class=\"nl-grad-fn\" title=\"produced by an operation autograd recorded\">grad_fn</span>");
         if (HasGrad) sb.Append(" · <span class=\"nl-has-grad\">has .grad</span>");
         sb.Append("</div>");
         if (Stats is { } s)

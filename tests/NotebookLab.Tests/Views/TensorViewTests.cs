@@ -114,6 +114,11 @@ public class TensorViewTests
         var doc = HtmlAssert.Parse(view.ToHtml());
         Assert.Contains("strided sample", doc.QuerySelector(".nl-stats-note")!.TextContent);
         Assert.NotNull(doc.QuerySelector(".nl-requires-grad"));
+        Assert.NotNull(doc.QuerySelector(".nl-leaf"));
+        using var y = t * 2;
+        var yDoc = HtmlAssert.Parse(new TensorView(y).ToHtml());
+        Assert.NotNull(yDoc.QuerySelector(".nl-grad-fn"));
+        Assert.Null(yDoc.QuerySelector(".nl-leaf"));
 
         var exact = TensorView.Of(t, exactStats: true).Stats!;
         Assert.True(exact.IsExact);
