@@ -133,19 +133,24 @@ public sealed class TrainingMonitor : IMimeView
 
     void MaybeRender()
     {
-        var interval = TimeSpan.FromSeconds(1 / Math.Max(0.1, MaxUpdatesPerSecond));
+        // At most MaxUpdatesPerSecond, and never more than ~20% of the time spent rendering: a slow display (a busy
+        // machine, a remote front end) must not slow training down.
+        var interval = TimeSpan.FromSeconds(Math.Max(1 / Math.Max(0.1, MaxUpdatesPerSecond), 4 * lastRenderCost.TotalSeconds));
         if (lastRender is not { } last || clock.Elapsed - last >= interval) Render(force: false);
     }
+
+    TimeSpan lastRenderCost;
 
     void Render(bool force)
     {
         lock (gate)
         {
-            lastRender = clock.Elapsed;
+            var started = clock.Elapsed;
             if (handle is not null)
             {
                 handle.Update(Snapshot());
                 Renders++;
+                lastRenderCost = clock.Elapsed - started;
             }
             else if (force || lastConsole is not { } shown || (clock.Elapsed - shown).TotalSeconds >= ConsoleIntervalSeconds)
             {
@@ -153,6 +158,7 @@ public sealed class TrainingMonitor : IMimeView
                 LiveDisplay.ConsoleOut.WriteLine(ProgressLine());
                 Renders++;
             }
+            lastRender = clock.Elapsed; // measured from the end of the render
         }
     }
 

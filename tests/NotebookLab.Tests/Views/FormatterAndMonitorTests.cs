@@ -107,6 +107,27 @@ public class TrainingMonitorTests
     }
 
     [Fact]
+    public void A_slow_display_is_updated_less_often_so_training_is_not_slowed_down()
+    {
+        var updates = 0;
+        LiveDisplay.Install((value, mimes) => update => { updates++; Thread.Sleep(300); }); // slower than the 250 ms interval
+        try
+        {
+            var monitor = TrainingMonitor.Start(20);
+            for (var step = 1; step <= 20; step++)
+            {
+                Thread.Sleep(20);
+                monitor.Log(step, new Dictionary<string, double> { ["loss"] = 1.0 / step });
+            }
+            // Rendering may take ≤ ~20% of the time: after the first 300 ms render, the next comes ≥ 1.2 s later.
+            Assert.InRange(updates, 1, 2);
+            monitor.Complete();
+            Assert.InRange(updates, 2, 3);
+        }
+        finally { LiveDisplay.Uninstall(); }
+    }
+
+    [Fact]
     public void Without_a_bridge_progress_goes_to_the_console_as_text()
     {
         LiveDisplay.Uninstall();
