@@ -71,6 +71,9 @@ public sealed class NotebookSession : IDisposable
     static readonly Lazy<HashSet<string>> frameworkAssemblyNames = new(() =>
         FrameworkAssemblyPaths().Select(Path.GetFileNameWithoutExtension).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase));
 
+    /// <summary>The shared-framework assemblies every session compiles against.</summary>
+    internal static IReadOnlyList<MetadataReference> FrameworkReferences => frameworkReferences.Value;
+
     readonly SessionOptions options;
     readonly PackageResolver resolver;
     readonly SemaphoreSlim gate = new(1, 1);

@@ -49,6 +49,9 @@ public class RunCommandTests : IDisposable
         Assert.Equal("injected-parameters", cells[1]["metadata"]!["tags"]![0]!.GetValue<string>());
         Assert.Contains("var fast = true;", string.Concat(cells[1]["source"]!.AsArray().Select(s => s!.GetValue<string>())));
         Assert.Equal([1, 2, 3, 4], cells.Select(c => c["execution_count"]!.GetValue<int>()));
+        var run = CliRunner.ReadJson(executed)["metadata"]!["notebooklab"]!;
+        Assert.Equal("ok", run["status"]!.GetValue<string>());
+        Assert.Equal("true", run["parameters"]!["fast"]!.GetValue<string>());
         var outputs = cells[2]["outputs"]!.AsArray();
         Assert.Equal("fast=True epochs=2\n", Text(outputs[0]));
         Assert.Equal("epoch 3", Text(outputs[1]));   // the update replaced the displayed value
@@ -126,6 +129,20 @@ public class RunCommandTests : IDisposable
         Assert.Contains("cell 2: the cell did not finish within 5 s", error["evalue"]!.GetValue<string>());
         Assert.Empty(cells[2]["outputs"]!.AsArray());
         Assert.Contains("timeout", result.Stdout);
+    }
+
+    [Fact]
+    public void A_crashing_worker_is_reported_in_the_cell_it_was_running()
+    {
+        var path = Write("crash.ipynb", CliRunner.Notebook("var ok = 1;", "Environment.FailFast(\"native code went wrong\");"));
+        var result = CliRunner.Run(dir, ["run", path, "-o", "out"]);
+        Assert.Equal(1, result.ExitCode);
+        var cells = CliRunner.CodeCells(Path.Combine(dir, "out", "crash.ipynb"));
+        Assert.Equal(1, cells[0]["execution_count"]!.GetValue<int>());
+        var error = cells[1]["outputs"]!.AsArray().Last()!;
+        Assert.Equal("WorkerCrashed", error["ename"]!.GetValue<string>());
+        Assert.Contains("the worker process exited unexpectedly", error["evalue"]!.GetValue<string>());
+        Assert.Contains("crashed", result.Stdout);
     }
 
     [Fact]
