@@ -188,6 +188,12 @@ public sealed class NotebookSession : IDisposable
                 abandonedBecause = $"{location.Describe()} was cancelled";
                 return Fail(run, CellStatus.Cancelled, "OperationCanceledException", "the cell was cancelled.", location, null, stopwatch.Elapsed);
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A failure of the engine itself (restore could not start, I/O error, ...): still the cell's error.
+                return Fail(run, CellStatus.Error, e.GetType().FullName ?? "Error", $"{e.GetType().Name}: {e.Message}", location, null,
+                    stopwatch.Elapsed, e.ToString().Split('\n'));
+            }
         }
         finally
         {

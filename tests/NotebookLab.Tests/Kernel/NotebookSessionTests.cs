@@ -89,16 +89,18 @@ public class NotebookSessionTests
         Assert.True(outputs[2].Data.ContainsKey("text/plain"));
     }
 
-    public sealed record Chart(string Title);
-
     [Fact]
     public async Task Preferred_mime_types_of_a_type_make_up_its_bundle()
     {
-        Microsoft.DotNet.Interactive.Formatting.Formatter.Register<Chart>(c => $"<svg><text>{c.Title}</text></svg>", "image/svg+xml");
-        Microsoft.DotNet.Interactive.Formatting.Formatter.Register<Chart>(c => $"<div>{c.Title}</div>", "text/html");
-        Microsoft.DotNet.Interactive.Formatting.Formatter.SetPreferredMimeTypesFor(typeof(Chart), "text/html", "image/svg+xml");
         using var session = new NotebookSession();
-        var result = await session.ExecuteAsync($"new {typeof(Chart).FullName!.Replace('+', '.')}(\"loss\")");
+        var result = await session.ExecuteAsync("""
+            using Microsoft.DotNet.Interactive.Formatting;
+            public record Chart(string Title);
+            Formatter.Register<Chart>(c => $"<svg><text>{c.Title}</text></svg>", "image/svg+xml");
+            Formatter.Register<Chart>(c => $"<div>{c.Title}</div>", "text/html");
+            Formatter.SetPreferredMimeTypesFor(typeof(Chart), "text/html", "image/svg+xml");
+            new Chart("loss")
+            """);
         var bundle = Assert.IsType<DisplayOutput>(Assert.Single(result.Outputs)).Data;
         Assert.Equal(["image/svg+xml", "text/html", "text/plain"], bundle.Keys.Order());
         Assert.Equal("<svg><text>loss</text></svg>", bundle["image/svg+xml"]);

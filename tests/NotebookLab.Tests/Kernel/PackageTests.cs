@@ -117,6 +117,32 @@ public class PackageTests(LocalFeedFixture feed) : IClassFixture<LocalFeedFixtur
     }
 
     [Fact]
+    public async Task A_package_rebuilt_under_the_same_version_is_picked_up()
+    {
+        var feedDir = Path.Combine(feed.Root, "rebuilt-feed");
+        var build = Path.Combine(feed.Root, "rebuilt-build");
+        string Build(int answer) => TestPackages.CompileLibrary("NotebookLab.TestRebuilt",
+            $"namespace NotebookLab.TestRebuilt; public static class Version {{ public static int Answer => {answer}; }}",
+            Path.Combine(build, $"v{answer}", "NotebookLab.TestRebuilt.dll"));
+        TestPackages.WriteNupkg(feedDir, "NotebookLab.TestRebuilt", "0.1.0-dev",
+            new Dictionary<string, byte[]> { ["lib/net8.0/NotebookLab.TestRebuilt.dll"] = File.ReadAllBytes(Build(1)) });
+        var resolver = new PackageResolver(feed.Cache, feed.PackagesFolder, onlyNotebookSources: true);
+        PackageRequest[] request = [new("NotebookLab.TestRebuilt", "0.1.0-dev")];
+        var first = await resolver.ResolveAsync(request, [feedDir]);
+
+        File.Delete(Path.Combine(feedDir, "NotebookLab.TestRebuilt.0.1.0-dev.nupkg"));
+        TestPackages.WriteNupkg(feedDir, "NotebookLab.TestRebuilt", "0.1.0-dev",
+            new Dictionary<string, byte[]> { ["lib/net8.0/NotebookLab.TestRebuilt.dll"] = File.ReadAllBytes(Build(2)) });
+        File.SetLastWriteTimeUtc(Path.Combine(feedDir, "NotebookLab.TestRebuilt.0.1.0-dev.nupkg"), DateTime.UtcNow.AddMinutes(1));
+        var second = await resolver.ResolveAsync(request, [feedDir]);
+
+        var dll = Assert.Single(second.RuntimeAssemblies);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(build, "v2", "NotebookLab.TestRebuilt.dll")), File.ReadAllBytes(dll));
+        Assert.Equal(2, resolver.RestoreCount);
+        Assert.Equal(Assert.Single(first.RuntimeAssemblies), dll);
+    }
+
+    [Fact]
     public async Task Version_can_be_omitted()
     {
         using var session = feed.NewSession();
