@@ -115,6 +115,26 @@ public sealed class NotebookSession : IDisposable
     /// <summary>The packages resolved so far (the union of every cell's <c>#r "nuget:"</c> lines, with dependencies).</summary>
     public PackageResolution? Packages { get; private set; }
 
+    /// <summary>
+    /// Compiles and runs the session prelude (imports, helpers) now, so that the compiler's one-time start-up cost is
+    /// not charged to the first cell (and its timeout).
+    /// </summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken = default)
+    {
+        await gate.WaitAsync(cancellationToken);
+        try { await EnsureStartedAsync(cancellationToken); }
+        finally { gate.Release(); }
+    }
+
+    async Task EnsureStartedAsync(CancellationToken cancellationToken)
+    {
+        if (state is not null) return;
+        var prelude = CSharpScript.Create($"using static {typeof(KernelHelpers).FullName};", scriptOptions.WithFilePath("prelude.csx"));
+        state = await prelude.RunAsync(null, _ => true, cancellationToken);
+        // Compiles one trivial submission too: the first compilation with a trailing expression is the slow one.
+        state = await state.ContinueWithAsync<object>("0", scriptOptions.WithFilePath("prelude.csx"), _ => true, cancellationToken);
+    }
+
     /// <summary>Executes one cell. Never throws for problems in the cell: they come back as an error output.</summary>
     public async Task<CellResult> ExecuteAsync(string source, CellLocation? location = null, CancellationToken cancellationToken = default)
     {
@@ -344,12 +364,8 @@ public sealed class NotebookSession : IDisposable
         var submissionOptions = scriptOptions.WithFilePath(fileName);
         try
         {
-            if (state is null)
-            {
-                var prelude = CSharpScript.Create($"using static {typeof(KernelHelpers).FullName};", submissionOptions.WithFilePath("prelude.csx"));
-                state = await prelude.RunAsync(null, _ => true, cancellationToken);
-            }
-            var next = await state.ContinueWithAsync<object>(code, submissionOptions, _ => true, cancellationToken);
+            await EnsureStartedAsync(cancellationToken);
+            var next = await state!.ContinueWithAsync<object>(code, submissionOptions, _ => true, cancellationToken);
             if (next.Exception is { } exception)
             {
                 state = next;

@@ -54,14 +54,17 @@ public sealed class PackageResolver
 
     readonly string cacheRoot;
     readonly string? packagesFolder;
+    readonly bool onlyNotebookSources;
     readonly string targetFramework = $"net{Environment.Version.Major}.0";
 
     /// <param name="cacheRoot">Where generated projects and resolutions are kept (default: $NOTEBOOKLAB_PACKAGE_CACHE or ~/.cache/notebooklab/packages).</param>
     /// <param name="packagesFolder">The NuGet packages folder; null for the global one (~/.nuget/packages or $NUGET_PACKAGES).</param>
-    public PackageResolver(string? cacheRoot = null, string? packagesFolder = null)
+    /// <param name="onlyNotebookSources">Restore from the notebook's <c>#i</c> sources only, ignoring the configured feeds (hermetic tests).</param>
+    public PackageResolver(string? cacheRoot = null, string? packagesFolder = null, bool onlyNotebookSources = false)
     {
         this.cacheRoot = cacheRoot ?? DefaultCacheRoot();
         this.packagesFolder = packagesFolder is null ? null : Path.GetFullPath(packagesFolder);
+        this.onlyNotebookSources = onlyNotebookSources;
     }
 
     /// <summary>The number of times this resolver actually ran <c>dotnet restore</c> (the rest came from the cache).</summary>
@@ -150,7 +153,7 @@ public sealed class PackageResolver
     string CacheKey(IReadOnlyList<PackageRequest> packages, IReadOnlyList<string> sources)
     {
         var sb = new StringBuilder();
-        sb.Append(targetFramework).Append('\n').Append(packagesFolder).Append('\n');
+        sb.Append(targetFramework).Append('\n').Append(packagesFolder).Append('\n').Append(onlyNotebookSources).Append('\n');
         foreach (var p in packages.OrderBy(p => p.Id, StringComparer.OrdinalIgnoreCase))
             sb.Append(p.Id.ToLowerInvariant()).Append('/').Append(p.Version).Append('\n');
         foreach (var source in sources.Order(StringComparer.Ordinal))
@@ -176,7 +179,8 @@ public sealed class PackageResolver
             new XElement("NuGetAudit", "false"),
             new XElement("DisableImplicitNuGetFallbackFolder", "true"),
             new XElement("NoWarn", "NU1603;NU1701;NU1602"));
-        if (sources.Count > 0) properties.Add(new XElement("RestoreAdditionalProjectSources", string.Join(";", sources)));
+        if (onlyNotebookSources) properties.Add(new XElement("RestoreSources", string.Join(";", sources)));
+        else if (sources.Count > 0) properties.Add(new XElement("RestoreAdditionalProjectSources", string.Join(";", sources)));
         if (packagesFolder is not null) properties.Add(new XElement("RestorePackagesPath", packagesFolder));
         var items = new XElement("ItemGroup",
             packages.Select(p => new XElement("PackageReference", new XAttribute("Include", p.Id), new XAttribute("Version", p.Version ?? "*"))));
