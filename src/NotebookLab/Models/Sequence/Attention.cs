@@ -1,3 +1,6 @@
+// Partial <param> docs are intentional: only the non-obvious parameters are described.
+#pragma warning disable CS1573
+
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -176,7 +179,8 @@ public sealed class AdditiveAttention : nn.Module<Tensor, Tensor, Tensor?, (Tens
 /// head i uses rows i·E/h … (i+1)·E/h − 1 of each block. Default layout is [L, B, E] like TorchSharp; pass
 /// <c>batchFirst: true</c> for [B, L, E].
 /// Masks mirror <c>nn.MultiheadAttention</c>: key_padding_mask [B, S] true = padding; attn_mask [L, S] or [B·h, L, S],
-/// boolean true = <em>not</em> allowed, or float added to the scores. Weights come back averaged over heads [B, L, S]
+/// boolean true = <em>not</em> allowed (PyTorch semantics; note TorchSharp 0.107's native <c>nn.MultiheadAttention</c> adds a boolean
+/// attn_mask as 0/1 instead, so prefer the float <see cref="Masks.Causal"/>, which means the same to both), or float added to the scores. Weights come back averaged over heads [B, L, S]
 /// (set <see cref="AverageAttentionWeights"/> = false for [B, h, L, S]).
 /// </summary>
 public sealed class MultiHeadAttention : nn.Module<Tensor, Tensor, Tensor, Tensor?, bool, Tensor?, (Tensor output, Tensor? weights)>

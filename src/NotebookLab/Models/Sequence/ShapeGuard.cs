@@ -1,3 +1,6 @@
+// Partial <param> docs are intentional: only the non-obvious parameters are described.
+#pragma warning disable CS1573
+
 using TorchSharp;
 using static TorchSharp.torch;
 
