@@ -193,3 +193,46 @@ public class RecurrentTests
         Assert.Throws<ArgumentException>(() => new ElmanRnnCell(3, 4).call(torch.ones(2, 3, dtype: ScalarType.Int64), null));
     }
 }
+
+public class RecurrentNetworkTests
+{
+    [Fact]
+    public void ReadoutsAndInputKindsHaveTheDocumentedShapes()
+    {
+        using var scope = NewDisposeScope();
+        foreach (var kind in new[] { RecurrentKind.Rnn, RecurrentKind.Lstm, RecurrentKind.Gru })
+            foreach (var fromEquations in new[] { false, true })
+            {
+                var tokens = new RecurrentNetwork(kind, 4, 8, 3, SequenceReadout.EveryStep, vocabSize: 6, fromEquations: fromEquations);
+                Assert.Equal(new long[] { 2, 5, 3 }, tokens.call(torch.randint(0, 6, new long[] { 2, 5 })).shape);
+                var features = new RecurrentNetwork(kind, 2, 8, 1, fromEquations: fromEquations);
+                Assert.Equal(new long[] { 3, 1 }, features.call(torch.randn(3, 7, 2)).shape);
+            }
+    }
+
+    [Fact]
+    public void FusedAndFromEquationsLayersComputeTheSameFunction()
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(40);
+        var fused = new RecurrentNetwork(RecurrentKind.Lstm, 3, 6, 2, forgetGateBias: 1.5);
+        var mine = new RecurrentNetwork(RecurrentKind.Lstm, 3, 6, 2, fromEquations: true);
+        ((Lstm)mine.rnn).CopyWeightsFrom((TorchSharp.Modules.LSTM)fused.rnn);
+        using (torch.no_grad()) { mine.head.weight!.copy_(fused.head.weight!); mine.head.bias!.copy_(fused.head.bias!); }
+        var x = torch.randn(4, 9, 3);
+        Assert.True((fused.call(x) - mine.call(x)).abs().max().item<float>() < 1e-5);
+        var biases = fused.rnn.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        Assert.True(((biases["bias_ih_l0"] + biases["bias_hh_l0"])[6..12] - 1.5f).abs().max().item<float>() < 1e-6);
+    }
+
+    [Fact]
+    public void BadInputsAndOptionsAreRejected()
+    {
+        using var scope = NewDisposeScope();
+        Assert.Throws<ArgumentException>(() => new RecurrentNetwork(RecurrentKind.Gru, 3, 4, 1, forgetGateBias: 1));
+        var tokens = new RecurrentNetwork(RecurrentKind.Rnn, 3, 4, 1, vocabSize: 5);
+        Assert.Contains("vocabulary has 5", Assert.Throws<ArgumentException>(() => tokens.call(torch.tensor(new long[,] { { 1, 5 } }))).Message);
+        var features = new RecurrentNetwork(RecurrentKind.Rnn, 3, 4, 1);
+        Assert.Contains("input_size", Assert.Throws<ArgumentException>(() => features.call(torch.randn(2, 5, 4))).Message);
+    }
+}
