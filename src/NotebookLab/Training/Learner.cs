@@ -168,7 +168,7 @@ public sealed class Learner
                         lossSum += batchLoss * batchCount;
                         correct += batchCorrect;
                         count += batchCount;
-                        var record = new StepRecord(step, epoch, batchLoss, lr);
+                        var record = new StepRecord(step, epoch, batchLoss, lr, x.shape[0]);
                         history.Add(record);
                         foreach (var o in observers) o.OnStep(history, record);
                         step++;
