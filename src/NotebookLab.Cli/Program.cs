@@ -1,1 +1,98 @@
-return 0;
+using System.CommandLine;
+using NotebookLab.Cli;
+using NotebookLab.Kernel.Notebooks;
+using Spectre.Console;
+
+var root = new RootCommand("NotebookLab: run C# deep-learning notebooks headless and check the TorchSharp setup.");
+
+// ---------------------------------------------------------------- run
+var paths = new Argument<string[]>("notebooks")
+{
+    Description = "Notebook files (.ipynb, .dib) or folders; folders are searched recursively, in sorted order, " +
+                  "skipping .ipynb_checkpoints, hidden folders, bin/obj/artifacts and *.executed.ipynb.",
+    Arity = ArgumentArity.OneOrMore,
+};
+var output = new Option<string?>("--output", "-o")
+{
+    Description = $"Folder for the executed notebooks (default: {NotebookRunner.DefaultOutputDirectory} under the current folder). " +
+                  "A notebook given as a file is written as <folder>/<name>.ipynb; notebooks found in a folder keep their path relative to it. " +
+                  ".dib notebooks are written as .ipynb.",
+};
+var inplace = new Option<bool>("--inplace") { Description = "Overwrite the source notebooks with the executed ones (a .dib source is written next to itself as .ipynb)." };
+var timeout = new Option<double?>("--timeout", "-t") { Description = "Per-cell time limit in seconds; a cell past it fails with a timeout error and its worker process is stopped. Default: none." };
+var parameters = new Option<string[]>("--param", "-p")
+{
+    Description = "A notebook parameter name=value, injected papermill-style as 'var name = value;' in a cell after the cell tagged 'parameters' " +
+                  "(bool, integer and number values become C# literals, anything else a string). Repeatable.",
+    Arity = ArgumentArity.ZeroOrMore,
+    AllowMultipleArgumentsPerToken = false,
+};
+var run = new Command("run", "Execute notebooks, each in a fresh worker process, and write executed copies; the sources are never modified unless --inplace. " +
+                             "On a failing cell the partial notebook is still written, with the error in that cell. Exit code 0 when every notebook succeeds, 1 otherwise.")
+{
+    paths, output, inplace, timeout, parameters,
+};
+run.Validators.Add(result =>
+{
+    if (result.GetValue(inplace) && result.GetValue(output) is not null)
+        result.AddError("--output and --inplace cannot be used together.");
+    if (result.GetValue(timeout) is <= 0)
+        result.AddError("--timeout must be a positive number of seconds.");
+});
+run.SetAction(async (parseResult, cancellationToken) =>
+{
+    IReadOnlyList<KeyValuePair<string, string>> parsed;
+    try { parsed = NotebookParameters.ParseAssignments(parseResult.GetValue(parameters) ?? []); }
+    catch (ArgumentException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
+    var seconds = parseResult.GetValue(timeout);
+    var runner = new NotebookRunner(new RunOptions(parseResult.GetValue(output), parseResult.GetValue(inplace),
+        seconds is null ? null : TimeSpan.FromSeconds(seconds.Value), parsed), Console.Error);
+
+    IReadOnlyList<(string Input, string Output)> plan;
+    try { plan = runner.Plan(parseResult.GetValue(paths)!); }
+    catch (ArgumentException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
+
+    var outcomes = new List<NotebookOutcome>();
+    foreach (var (input, target) in plan)
+        outcomes.Add(await runner.RunAsync(input, target, cancellationToken));
+
+    var table = new Table().Border(TableBorder.Rounded)
+        .AddColumn("Notebook").AddColumn("Cells", c => c.RightAligned()).AddColumn("Seconds", c => c.RightAligned()).AddColumn("Status");
+    foreach (var o in outcomes)
+        table.AddRow(Markup.Escape(o.Notebook), $"{o.CellsRun}/{o.CodeCells}", $"{o.Elapsed.TotalSeconds:0.0}",
+            o.Succeeded ? "[green]ok[/]" : $"[red]{Markup.Escape(o.Status)}[/]");
+    var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+    console.Write(table);
+    foreach (var o in outcomes.Where(o => !o.Succeeded))
+        Console.Error.WriteLine($"FAILED {o.Notebook}: {o.Error}" + (o.OutputPath is null ? "" : $"\n  partial notebook written to {o.OutputPath}"));
+    return outcomes.All(o => o.Succeeded) ? 0 : 1;
+});
+root.Subcommands.Add(run);
+
+// ---------------------------------------------------------------- doctor
+var doctor = new Command("doctor", "Report the OS, libstdc++, TorchSharp/libtorch versions, backend, CUDA devices, thread count, and whether the native-loading fix was applied. Exits non-zero when TorchSharp cannot load.");
+doctor.SetAction(_ => Doctor.Run(AnsiConsole.Console));
+root.Subcommands.Add(doctor);
+
+// ---------------------------------------------------------------- worker (internal)
+var workerNotebook = new Option<string>("--notebook") { Required = true };
+var workerDisplay = new Option<string>("--display-path") { Required = true };
+var workerDir = new Option<string>("--working-dir") { Required = true };
+var workerPipe = new Option<string>("--pipe") { Required = true };
+var worker = new Command(Worker.CommandName, "Internal: runs one notebook for 'run'.") { Hidden = true };
+worker.Options.Add(workerNotebook);
+worker.Options.Add(workerDisplay);
+worker.Options.Add(workerDir);
+worker.Options.Add(workerPipe);
+worker.SetAction(async (parseResult, _) =>
+{
+    int code = await Worker.RunAsync(parseResult.GetValue(workerNotebook)!, parseResult.GetValue(workerDisplay)!,
+        parseResult.GetValue(workerDir)!, parseResult.GetValue(workerPipe)!);
+    // Threads a notebook left running must not keep the worker alive.
+    Console.Out.Flush();
+    Environment.Exit(code);
+    return code;
+});
+root.Subcommands.Add(worker);
+
+return await root.Parse(args).InvokeAsync();

@@ -65,6 +65,16 @@ public class TorchSharpNativeTests
     }
 
     [Fact]
+    public void Without_the_fix_the_package_library_does_not_load_here()
+    {
+        var report = TorchSharpNative.EnsureLoadable();
+        if (report.Status != NativeFixStatus.Applied) return; // nothing to prove where the system is new enough
+        // The dynamic loader refuses the untouched copy (a failed dlopen leaves nothing loaded).
+        var error = Assert.Throws<DllNotFoundException>(() => System.Runtime.InteropServices.NativeLibrary.Load(report.OriginalLibrary!));
+        Assert.Contains(report.MissingVersions[0], error.Message);
+    }
+
+    [Fact]
     public void Only_the_marker_symbol_uses_the_missing_version()
     {
         var elf = ElfFile.Read(OriginalLibrary);

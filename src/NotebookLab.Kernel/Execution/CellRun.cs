@@ -1,0 +1,86 @@
+using NotebookLab.Kernel.Notebooks;
+
+namespace NotebookLab.Kernel.Execution;
+
+/// <summary>Something that happened while a cell ran, for hosts that stream results (the CLI worker, a Jupyter kernel).</summary>
+public abstract record SessionEvent(int ExecutionCount);
+
+/// <summary>Text written to stdout/stderr; consecutive writes of one stream belong to one stream output.</summary>
+public sealed record StreamWritten(int ExecutionCount, string Name, string Text) : SessionEvent(ExecutionCount);
+
+/// <summary>A new output: display_data, execute_result or error.</summary>
+public sealed record OutputProduced(int ExecutionCount, CellOutput Output) : SessionEvent(ExecutionCount);
+
+/// <summary>A display was updated; the output with the same display id, in whatever cell, is replaced.</summary>
+public sealed record DisplayUpdated(int ExecutionCount, DisplayOutput Output) : SessionEvent(ExecutionCount);
+
+/// <summary>The outputs of one cell execution, gathered as they are produced.</summary>
+public sealed class CellRun
+{
+    static readonly object lastGate = new();
+    static CellRun? last;
+
+    readonly object gate = new();
+    readonly List<CellOutput> outputs = [];
+    readonly Action<SessionEvent> raise;
+
+    internal CellRun(int executionCount, Action<SessionEvent> raise)
+    {
+        ExecutionCount = executionCount;
+        this.raise = raise;
+        lock (lastGate) last = this;
+    }
+
+    public int ExecutionCount { get; }
+
+    /// <summary>The cell running on this async flow, else the last cell that ran (for updates from stray threads).</summary>
+    internal static CellRun? CurrentOrLast
+    {
+        get
+        {
+            if (ConsoleRouter.Current is { } current) return current;
+            lock (lastGate) return last;
+        }
+    }
+
+    public IReadOnlyList<CellOutput> Snapshot()
+    {
+        lock (gate) return outputs.ToList();
+    }
+
+    internal void AppendStream(string name, string text)
+    {
+        lock (gate)
+        {
+            if (outputs.Count > 0 && outputs[^1] is StreamOutput s && s.Name == name)
+                outputs[^1] = s with { Text = s.Text + text };
+            else
+                outputs.Add(new StreamOutput(name, text));
+        }
+        raise(new StreamWritten(ExecutionCount, name, text));
+    }
+
+    internal void Add(CellOutput output)
+    {
+        lock (gate) outputs.Add(output);
+        raise(new OutputProduced(ExecutionCount, output));
+    }
+
+    internal DisplayedValue Display(object? value, string[] mimeTypes)
+    {
+        var id = Guid.NewGuid().ToString("N");
+        Add(new DisplayOutput(MimeBundles.Format(value, mimeTypes), id));
+        return new DisplayedValue(this, id, mimeTypes);
+    }
+
+    internal void UpdateDisplay(string displayId, object? value, IReadOnlyList<string> mimeTypes)
+    {
+        var output = new DisplayOutput(MimeBundles.Format(value, mimeTypes), displayId);
+        lock (gate)
+        {
+            int index = outputs.FindIndex(o => o is DisplayOutput d && d.DisplayId == displayId);
+            if (index >= 0) outputs[index] = output;
+        }
+        raise(new DisplayUpdated(ExecutionCount, output));
+    }
+}

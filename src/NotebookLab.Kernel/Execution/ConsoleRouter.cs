@@ -1,0 +1,58 @@
+using System.Text;
+
+namespace NotebookLab.Kernel.Execution;
+
+/// <summary>
+/// Routes <see cref="Console.Out"/> and <see cref="Console.Error"/> to the cell that is running on the current async
+/// flow (an <see cref="AsyncLocal{T}"/>), so output from a cell, and from the tasks and threads it starts, lands in
+/// that cell. Writes outside any cell go to the process's original streams.
+/// </summary>
+static class ConsoleRouter
+{
+    static readonly AsyncLocal<CellRun?> current = new();
+    static readonly object gate = new();
+    static bool installed;
+
+    public static CellRun? Current
+    {
+        get => current.Value;
+        set => current.Value = value;
+    }
+
+    public static void Install()
+    {
+        lock (gate)
+        {
+            if (installed) return;
+            Console.SetOut(new RoutingWriter(Console.Out, StreamOutputNames.Stdout));
+            Console.SetError(new RoutingWriter(Console.Error, StreamOutputNames.Stderr));
+            installed = true;
+        }
+    }
+
+    sealed class RoutingWriter(TextWriter fallback, string name) : TextWriter
+    {
+        public override Encoding Encoding => fallback.Encoding;
+        public override IFormatProvider FormatProvider => fallback.FormatProvider;
+
+        public override void Write(char value) => Route(value.ToString());
+        public override void Write(string? value) { if (!string.IsNullOrEmpty(value)) Route(value); }
+        public override void Write(char[] buffer, int index, int count) => Route(new string(buffer, index, count));
+        public override void Write(ReadOnlySpan<char> buffer) => Route(new string(buffer));
+        public override void WriteLine() => Route(NewLine);
+        public override void WriteLine(string? value) => Route((value ?? "") + NewLine);
+        public override void Flush() { if (current.Value is null) fallback.Flush(); }
+
+        void Route(string text)
+        {
+            if (current.Value is { } run) run.AppendStream(name, text);
+            else fallback.Write(text);
+        }
+    }
+}
+
+static class StreamOutputNames
+{
+    public const string Stdout = "stdout";
+    public const string Stderr = "stderr";
+}

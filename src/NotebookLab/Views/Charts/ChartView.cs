@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text;
+using Plotly.NET;
+
+namespace NotebookLab.Views.Charts;
+
+/// <summary>A table shown under a chart (e.g. nearest neighbours), in both the HTML and the text rendition.</summary>
+public sealed record ChartTable(string Caption, string[] Header, string[][] Rows);
+
+/// <summary>
+/// A chart (one or more panels) that formats to <c>text/html</c> (static SVG + interactive plotly.js),
+/// <c>image/svg+xml</c> (static only) and <c>text/plain</c>. <see cref="ToGenericChart"/> gives the Plotly.NET chart
+/// to customise further.
+/// </summary>
+public sealed class ChartView : IMimeView
+{
+    public IReadOnlyList<ChartSpec> Panels { get; }
+    public IReadOnlyList<ChartTable> Tables { get; }
+    public string? Caption { get; init; }
+
+    public ChartView(ChartSpec spec, IReadOnlyList<ChartTable>? tables = null) : this([spec], tables) { }
+
+    public ChartView(IReadOnlyList<ChartSpec> panels, IReadOnlyList<ChartTable>? tables = null)
+    {
+        if (panels.Count == 0) throw new ArgumentException("a chart needs at least one panel", nameof(panels));
+        foreach (var p in panels) p.Validate();
+        Panels = panels;
+        Tables = tables ?? [];
+    }
+
+    /// <summary>The Plotly.NET chart of a single-panel view.</summary>
+    public GenericChart ToGenericChart() => Panels.Count == 1
+        ? PlotlyRenderer.ToGenericChart(Panels[0])
+        : throw new InvalidOperationException($"this view has {Panels.Count} panels; use ToGenericCharts()");
+
+    public IReadOnlyList<GenericChart> ToGenericCharts() => [.. Panels.Select(PlotlyRenderer.ToGenericChart)];
+
+    /// <summary>The static rendition: one SVG with the panels side by side.</summary>
+    public string ToSvg()
+    {
+        if (Panels.Count == 1) return SvgRenderer.ToSvg(Panels[0]);
+        var width = Panels.Sum(p => p.Width);
+        var height = Panels.Max(p => p.Height);
+        var sb = new StringBuilder($"<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" version=\"1.1\" width=\"{width}\" height=\"{height}\">");
+        var x = 0;
+        foreach (var p in Panels)
+        {
+            var inner = SvgRenderer.ToSvg(p);
+            sb.Append($"<g transform=\"translate({x},0)\">").Append(inner).Append("</g>");
+            x += p.Width;
+        }
+        return sb.Append("</svg>").ToString();
+    }
+
+    public string ToHtml()
+    {
+        var sb = new StringBuilder("<div class=\"nl-chart-view\">");
+        if (Caption is not null) sb.Append($"<div class=\"nl-chart-caption\" style=\"font-weight:600;margin:4px 0\">{Html.Encode(Caption)}</div>");
+        sb.Append("<div style=\"display:flex;flex-wrap:wrap;gap:8px\">");
+        foreach (var p in Panels) sb.Append(PlotlyHtml.Render(PlotlyRenderer.ToGenericChart(p), SvgRenderer.ToSvg(p), p.Width, p.Height));
+        sb.Append("</div>");
+        foreach (var t in Tables) AppendTableHtml(sb, t);
+        return sb.Append("</div>").ToString();
+    }
+
+    static void AppendTableHtml(StringBuilder sb, ChartTable t)
+    {
+        sb.Append("<table class=\"nl-chart-table\" style=\"border-collapse:collapse;margin-top:8px;font-size:12px\">");
+        sb.Append($"<caption style=\"text-align:left;font-weight:600\">{Html.Encode(t.Caption)}</caption><thead><tr>");
+        foreach (var h in t.Header) sb.Append($"<th style=\"padding:2px 8px;text-align:left;border-bottom:1px solid #ccc\">{Html.Encode(h)}</th>");
+        sb.Append("</tr></thead><tbody>");
+        foreach (var row in t.Rows)
+        {
+            sb.Append("<tr>");
+            foreach (var cell in row) sb.Append($"<td style=\"padding:2px 8px\">{Html.Encode(cell)}</td>");
+            sb.Append("</tr>");
+        }
+        sb.Append("</tbody></table>");
+    }
+
+    public string ToPlainText()
+    {
+        var sb = new StringBuilder();
+        if (Caption is not null) sb.AppendLine(Caption);
+        foreach (var p in Panels)
+        {
+            sb.Append("chart");
+            if (p.Title is not null) sb.Append($" '{p.Title}'");
+            sb.AppendLine(": " + string.Join("; ", p.Series.Select(Describe)));
+        }
+        foreach (var t in Tables)
+        {
+            sb.AppendLine(t.Caption);
+            sb.AppendLine(string.Join(" | ", t.Header));
+            foreach (var r in t.Rows) sb.AppendLine(string.Join(" | ", r));
+        }
+        return sb.ToString().TrimEnd();
+    }
+
+    static string Describe(ChartSeries s) => s switch
+    {
+        LineSeries l => $"{l.Name} ({l.Y.Length} points" + (l.Y.Length > 0 ? $", last {l.Y[^1].ToString("G4", CultureInfo.InvariantCulture)})" : ")"),
+        ScatterSeries p => $"{p.Name} ({p.X.Length} points)",
+        Scatter3DSeries p => $"{p.Name} ({p.X.Length} points, 3-D)",
+        BarSeries b => $"{b.Name}: " + string.Join(", ", b.Categories.Zip(b.Values, (c, v) => $"{c}={v.ToString("G4", CultureInfo.InvariantCulture)}")),
+        HeatmapSeries m => $"{m.Name} ({m.Z.GetLength(0)}×{m.Z.GetLength(1)} heatmap)",
+        _ => s.Name,
+    };
+
+    public IReadOnlyDictionary<string, string> ToMimeBundle() => new Dictionary<string, string>
+    {
+        [MimeTypes.Html] = ToHtml(),
+        [MimeTypes.Svg] = ToSvg(),
+        [MimeTypes.PlainText] = ToPlainText(),
+    };
+
+    public override string ToString() => ToPlainText();
+}

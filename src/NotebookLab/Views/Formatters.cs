@@ -1,0 +1,88 @@
+using Microsoft.DotNet.Interactive.Formatting;
+using NotebookLab.Views.Charts;
+using Plotly.NET;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NotebookLab.Views;
+
+/// <summary>
+/// Registers NotebookLab's views with <see cref="Formatter"/> (the API both .NET Interactive and <c>notebooklab</c>
+/// format with): tensors, modules, Plotly.NET charts and every <see cref="IMimeView"/>. Registration only records
+/// delegates; it runs no torch operation (a CPU op before CUDA initialises would disable CUDA for the process).
+/// </summary>
+public static class Formatters
+{
+    static readonly object Gate = new();
+
+    /// <summary>True when the registrations are in place (a <c>Formatter.ResetToDefault()</c> removes them).</summary>
+    public static bool IsRegistered => Formatter.GetPreferredMimeTypesFor(typeof(ChartView)).Contains(MimeTypes.Svg);
+
+    /// <summary>Idempotent: registers every formatter unless they are already registered.</summary>
+    public static void Register()
+    {
+        lock (Gate)
+        {
+            if (IsRegistered) return;
+            RegisterAll();
+        }
+    }
+
+    static void RegisterAll()
+    {
+
+        // Every view renders itself; the formatter writes the rendition asked for.
+        foreach (var mime in new[] { MimeTypes.Html, MimeTypes.Svg, MimeTypes.PlainText })
+            Formatter.Register(typeof(IMimeView), (FormatDelegate<object>)((value, context) =>
+            {
+                if (value is not IMimeView view || !view.ToMimeBundle().TryGetValue(mime, out var content)) return false;
+                context.Writer.Write(content);
+                return true;
+            }), mime);
+        foreach (var type in new[] { typeof(TensorView), typeof(ModelSummary), typeof(MimeBundleView) })
+            Formatter.SetPreferredMimeTypesFor(type, MimeTypes.Html, MimeTypes.PlainText);
+        foreach (var type in new[] { typeof(ChartView), typeof(ImageGridView) })
+            Formatter.SetPreferredMimeTypesFor(type, MimeTypes.Html, MimeTypes.Svg, MimeTypes.PlainText);
+        Formatter.SetPreferredMimeTypesFor(typeof(TrainingMonitor), MimeTypes.Html, MimeTypes.Svg, MimeTypes.PlainText);
+
+        // Tensors: NotebookLab's view instead of TorchSharp's Julia-style text.
+        Formatter.Register<Tensor>((FormatDelegate<Tensor>)((t, context) => Write(context, () => new TensorView(t).ToHtml())), MimeTypes.Html);
+        Formatter.Register<Tensor>((FormatDelegate<Tensor>)((t, context) => Write(context, () => new TensorView(t).ToPlainText())), MimeTypes.PlainText);
+        foreach (var type in new[] { typeof(Tensor), typeof(TorchSharp.Modules.Parameter) })
+            Formatter.SetPreferredMimeTypesFor(type, MimeTypes.Html, MimeTypes.PlainText);
+
+        // Modules: the tree with parameter counts (Summary(model, inputShape) adds shapes and mult-adds).
+        Formatter.Register<nn.Module>((FormatDelegate<nn.Module>)((m, context) => Write(context, () => ModelSummary.Summary(m, depth: 2).ToHtml())), MimeTypes.Html);
+        Formatter.Register<nn.Module>((FormatDelegate<nn.Module>)((m, context) => Write(context, () => ModelSummary.Summary(m, depth: 2).ToPlainText())), MimeTypes.PlainText);
+
+        // Plotly.NET charts: interactive where scripts run, static SVG in the same bundle for everywhere else.
+        Formatter.Register<GenericChart>((FormatDelegate<GenericChart>)((c, context) => Write(context, () => ChartHtml(c))), MimeTypes.Html);
+        Formatter.Register<GenericChart>((FormatDelegate<GenericChart>)((c, context) => Write(context, () => ChartSvg(c))), MimeTypes.Svg);
+        Formatter.Register<GenericChart>((FormatDelegate<GenericChart>)((c, context) => Write(context, () =>
+            $"Plotly chart: {GenericChart.countTrace(c)} trace(s)")), MimeTypes.PlainText);
+        foreach (var type in typeof(GenericChart).GetNestedTypes().Where(t => typeof(GenericChart).IsAssignableFrom(t)).Append(typeof(GenericChart)))
+            Formatter.SetPreferredMimeTypesFor(type, MimeTypes.Html, MimeTypes.Svg);
+    }
+
+    static bool Write(FormatContext context, Func<string> render)
+    {
+        context.Writer.Write(render());
+        return true;
+    }
+
+    /// <summary>The HTML for any Plotly.NET chart: its static SVG (when the traces can be read back) plus the loader.</summary>
+    public static string ChartHtml(GenericChart chart)
+    {
+        var spec = GenericChartConversion.TryToSpec(chart, out _);
+        var (w, h) = spec is null ? (640, 380) : (spec.Width, spec.Height);
+        return PlotlyHtml.Render(chart, spec is null ? null : SvgRenderer.ToSvg(spec), w, h);
+    }
+
+    /// <summary>The static SVG for any Plotly.NET chart, or a one-line SVG saying why there is none.</summary>
+    public static string ChartSvg(GenericChart chart)
+    {
+        var spec = GenericChartConversion.TryToSpec(chart, out var why);
+        return spec is not null ? SvgRenderer.ToSvg(spec)
+            : $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"480\" height=\"24\"><text x=\"4\" y=\"16\" font-size=\"12\">{Html.Encode("no static rendition: " + why)}</text></svg>";
+    }
+}
