@@ -23,7 +23,7 @@ static class Doctor
         {
             report = TorchSharpNative.EnsureLoadable();
         }
-        catch (TorchSharpLoadException e)
+        catch (Exception e) when (e is TorchSharpLoadException or IOException or UnauthorizedAccessException or DllNotFoundException)
         {
             console.Write(table);
             console.MarkupLine($"[red]TorchSharp cannot load:[/] {Markup.Escape(e.Message)}");

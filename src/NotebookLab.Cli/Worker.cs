@@ -30,6 +30,7 @@ static class Worker
             var notebook = IpynbFormat.Read(notebookPath);
             Directory.SetCurrentDirectory(workingDirectory);
             using var session = new NotebookSession(new SessionOptions { WorkingDirectory = workingDirectory });
+            await session.WarmUpAsync();
             var summary = await NotebookExecutor.RunAsync(notebook, session, displayPath, e => Send(WorkerProtocol.Encode(e)));
             Send(WorkerProtocol.Done(summary));
             return summary.Succeeded ? 0 : 1;

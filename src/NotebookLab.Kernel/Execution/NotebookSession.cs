@@ -71,6 +71,9 @@ public sealed class NotebookSession : IDisposable
     static readonly Lazy<HashSet<string>> frameworkAssemblyNames = new(() =>
         FrameworkAssemblyPaths().Select(Path.GetFileNameWithoutExtension).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase));
 
+    /// <summary>The shared-framework assemblies every session compiles against.</summary>
+    internal static IReadOnlyList<MetadataReference> FrameworkReferences => frameworkReferences.Value;
+
     readonly SessionOptions options;
     readonly PackageResolver resolver;
     readonly SemaphoreSlim gate = new(1, 1);
@@ -114,6 +117,26 @@ public sealed class NotebookSession : IDisposable
 
     /// <summary>The packages resolved so far (the union of every cell's <c>#r "nuget:"</c> lines, with dependencies).</summary>
     public PackageResolution? Packages { get; private set; }
+
+    /// <summary>
+    /// Compiles and runs the session prelude (imports, helpers) now, so that the compiler's one-time start-up cost is
+    /// not charged to the first cell (and its timeout).
+    /// </summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken = default)
+    {
+        await gate.WaitAsync(cancellationToken);
+        try { await EnsureStartedAsync(cancellationToken); }
+        finally { gate.Release(); }
+    }
+
+    async Task EnsureStartedAsync(CancellationToken cancellationToken)
+    {
+        if (state is not null) return;
+        var prelude = CSharpScript.Create($"using static {typeof(KernelHelpers).FullName};", scriptOptions.WithFilePath("prelude.csx"));
+        state = await prelude.RunAsync(null, _ => true, cancellationToken);
+        // Compiles one trivial submission too: the first compilation with a trailing expression is the slow one.
+        state = await state.ContinueWithAsync<object>("0", scriptOptions.WithFilePath("prelude.csx"), _ => true, cancellationToken);
+    }
 
     /// <summary>Executes one cell. Never throws for problems in the cell: they come back as an error output.</summary>
     public async Task<CellResult> ExecuteAsync(string source, CellLocation? location = null, CancellationToken cancellationToken = default)
@@ -164,6 +187,12 @@ public sealed class NotebookSession : IDisposable
             {
                 abandonedBecause = $"{location.Describe()} was cancelled";
                 return Fail(run, CellStatus.Cancelled, "OperationCanceledException", "the cell was cancelled.", location, null, stopwatch.Elapsed);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A failure of the engine itself (restore could not start, I/O error, ...): still the cell's error.
+                return Fail(run, CellStatus.Error, e.GetType().FullName ?? "Error", $"{e.GetType().Name}: {e.Message}", location, null,
+                    stopwatch.Elapsed, e.ToString().Split('\n'));
             }
         }
         finally
@@ -344,12 +373,8 @@ public sealed class NotebookSession : IDisposable
         var submissionOptions = scriptOptions.WithFilePath(fileName);
         try
         {
-            if (state is null)
-            {
-                var prelude = CSharpScript.Create($"using static {typeof(KernelHelpers).FullName};", submissionOptions.WithFilePath("prelude.csx"));
-                state = await prelude.RunAsync(null, _ => true, cancellationToken);
-            }
-            var next = await state.ContinueWithAsync<object>(code, submissionOptions, _ => true, cancellationToken);
+            await EnsureStartedAsync(cancellationToken);
+            var next = await state!.ContinueWithAsync<object>(code, submissionOptions, _ => true, cancellationToken);
             if (next.Exception is { } exception)
             {
                 state = next;

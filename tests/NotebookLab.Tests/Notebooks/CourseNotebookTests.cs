@@ -1,0 +1,121 @@
+using System.Text.Json.Nodes;
+using NotebookLab.Tests.Cli;
+using NotebookLab.Tests.Support;
+
+namespace NotebookLab.Tests.Notebooks;
+
+/// <summary>
+/// Executes every course notebook once, headless and in fast mode, exactly as the README's first command does
+/// (`notebooklab run notebooks --param fast=true --output DIR`), and keeps the executed copies for the checks below.
+/// </summary>
+internal sealed class ExecutedCourseNotebooks : IDisposable
+{
+    public string OutputDirectory { get; } = Directory.CreateTempSubdirectory("nl-course-").FullName;
+    public CliRunner.Result Run { get; }
+
+    public ExecutedCourseNotebooks()
+    {
+        Run = CliRunner.Run(RepoPaths.Root,
+            ["run", "notebooks", "--param", "fast=true", "--output", OutputDirectory],
+            timeout: TimeSpan.FromMinutes(30));
+    }
+
+    public string Executed(string notebook) => Path.Combine(OutputDirectory, Path.ChangeExtension(notebook, ".ipynb"));
+
+    public void Dispose()
+    {
+        try { Directory.Delete(OutputDirectory, recursive: true); } catch (IOException) { }
+    }
+}
+
+public class CourseNotebookTests : IClassFixture<CourseNotebookTests.Fixture>
+{
+    /// <summary>xunit needs a public fixture type; the work is done once by <see cref="ExecutedCourseNotebooks"/>.</summary>
+    public sealed class Fixture : IDisposable
+    {
+        internal ExecutedCourseNotebooks Notebooks { get; } = new();
+        public void Dispose() => Notebooks.Dispose();
+    }
+
+    readonly ExecutedCourseNotebooks executed;
+    public CourseNotebookTests(Fixture fixture) => executed = fixture.Notebooks;
+
+    static IReadOnlyList<string> NotebookNames() =>
+        Directory.GetFiles(RepoPaths.Notebooks).Where(p => p.EndsWith(".ipynb") || p.EndsWith(".dib"))
+            .Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList()!;
+
+    public static TheoryData<string> Notebooks() => new(NotebookNames());
+
+    [Fact]
+    public void There_are_course_notebooks_and_the_setup_notebook_comes_first()
+    {
+        var names = NotebookNames();
+        Assert.NotEmpty(names);
+        Assert.Equal("00-setup.ipynb", names[0]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public void Runs_headless_in_fast_mode_without_errors(string notebook)
+    {
+        var path = executed.Executed(notebook);
+        Assert.True(File.Exists(path), $"{notebook} was not written. CLI exit {executed.Run.ExitCode}:\n{executed.Run.Stderr}");
+        var cells = CliRunner.CodeCells(path);
+        var errors = cells.SelectMany(c => c["outputs"]!.AsArray().OfType<JsonObject>())
+            .Where(o => o["output_type"]!.GetValue<string>() == "error")
+            .Select(o => $"{o["ename"]}: {o["evalue"]}")
+            .ToList();
+        Assert.True(errors.Count == 0, $"{notebook} has error outputs:\n{string.Join("\n", errors)}");
+        var unexecuted = cells.Where(c => c["execution_count"] is null).Select(c => c["id"]?.ToString()).ToList();
+        Assert.True(unexecuted.Count == 0, $"{notebook}: cells not executed: {string.Join(", ", unexecuted)}");
+        Assert.Contains(cells, c => c["id"]!.GetValue<string>() == "injected-parameters");
+    }
+
+    [RequiresToolFact("nbformat")]
+    public void Every_executed_notebook_is_valid_nbformat()
+    {
+        foreach (var notebook in NotebookNames())
+        {
+            var path = executed.Executed(notebook);
+            Assert.True(File.Exists(path), $"{notebook} was not written:\n{executed.Run.Stderr}");
+            Assert.Null(ExternalTools.NbformatError(path));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public void Every_interactive_chart_also_carries_a_static_rendition(string notebook)
+    {
+        var path = executed.Executed(notebook);
+        Assert.True(File.Exists(path), $"{notebook} was not written");
+        var outputs = CliRunner.CodeCells(path).SelectMany(c => c["outputs"]!.AsArray().OfType<JsonObject>())
+            .Where(o => o["data"] is JsonObject).ToList();
+        foreach (var output in outputs)
+        {
+            var data = (JsonObject)output["data"]!;
+            var html = Flatten(data["text/html"]);
+            var interactiveChart = html.Contains("<script", StringComparison.Ordinal) && html.Contains("plotly", StringComparison.OrdinalIgnoreCase);
+            if (interactiveChart)
+                Assert.True(data.ContainsKey("image/svg+xml") || data.ContainsKey("image/png"),
+                    $"{notebook}: an interactive chart without a static rendition (keys: {string.Join(", ", data.Select(kv => kv.Key))})");
+        }
+    }
+
+    [Fact]
+    public void The_sources_are_left_untouched_and_stored_without_outputs()
+    {
+        Assert.True(executed.Run.ExitCode == 0, $"notebooklab run exited {executed.Run.ExitCode}:\n{executed.Run.Stderr}");
+        foreach (var notebook in NotebookNames().Where(n => n.EndsWith(".ipynb")))
+        {
+            var cells = CliRunner.CodeCells(Path.Combine(RepoPaths.Notebooks, notebook));
+            Assert.All(cells, c => Assert.Empty(c["outputs"]!.AsArray()));
+        }
+    }
+
+    static string Flatten(JsonNode? node) => node switch
+    {
+        null => "",
+        JsonArray lines => string.Concat(lines.Select(l => l?.GetValue<string>())),
+        _ => node.GetValue<string>(),
+    };
+}
