@@ -101,4 +101,11 @@ worker.SetAction(async (parseResult, _) =>
 });
 root.Subcommands.Add(worker);
 
-return await root.Parse(args).InvokeAsync();
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))
+{
+    foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {error.Message}");
+    Console.Error.WriteLine("See 'notebooklab --help'.");
+    return 2;
+}
+return await parsed.InvokeAsync();
