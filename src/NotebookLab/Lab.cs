@@ -79,7 +79,7 @@ public static class Lab
     /// <param name="clipGradNorm">Clip the global gradient norm to this value before each step.</param>
     /// <param name="earlyStopping">Stop when the validation metric stops improving.</param>
     /// <param name="trackGradientNorms">Record ‖∇‖ of every named parameter at each step in <see cref="History.GradientNorms"/>.</param>
-    /// <param name="observer">Receives progress; default <see cref="TrainingObservers.Default"/> (the live monitor in notebooks, else a line per epoch).</param>
+    /// <param name="observer">Receives progress; default <see cref="TrainingObservers.Default"/>: the live <see cref="Views.TrainingMonitor"/> in notebooks, throttled progress lines elsewhere; <see cref="TrainingObservers.None"/> for silence.</param>
     /// <param name="device">Where to train; default <see cref="Device"/>.</param>
     public static History Fit(
         nn.Module<Tensor, Tensor> model,

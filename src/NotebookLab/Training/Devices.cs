@@ -18,10 +18,11 @@ namespace NotebookLab.Training;
 /// says what was asked for and what is available.</para>
 /// <para><b>Backend package.</b> The TorchSharp backend (the native libtorch) is chosen by the package a notebook
 /// references. Every course notebook references TorchSharp-cpu (the only backend obtainable offline); the notebook
-/// engine switches all notebooks to another backend package at once when <c>NOTEBOOKLAB_TORCH_BACKEND</c>
-/// (<see cref="BackendVariable"/>) is set, e.g. <c>NOTEBOOKLAB_TORCH_BACKEND=TorchSharp-cuda-linux</c>; it rewrites the
-/// <c>#r "nuget: TorchSharp-cpu, …"</c> line before the notebook runs. The library itself references only the managed
-/// TorchSharp package.</para>
+/// engine (<c>notebooklab run</c>) switches all notebooks to another backend package at once with
+/// <c>NOTEBOOKLAB_TORCH_BACKEND</c> (<see cref="BackendVariable"/>) = <c>cpu</c> (default), <c>cuda-linux</c> or
+/// <c>cuda-windows</c>: it rewrites <c>#r "nuget: TorchSharp-cpu, V"</c> to <c>TorchSharp-cuda-linux, V</c> (or
+/// <c>-windows</c>) before the notebook runs, so no notebook is edited. The library itself references only the
+/// managed TorchSharp package.</para>
 /// <para><b>CUDA first.</b> Resolving the device asks <c>torch.cuda.is_available()</c> before any tensor is made:
 /// a CPU operation before CUDA initialises disables CUDA for the whole process (TorchSharp #1198). So read
 /// <see cref="Default"/> (or <c>Lab.Device</c>) before creating tensors.</para>
@@ -96,7 +97,7 @@ public static class Devices
             throw new ArgumentException(
                 $"{DeviceVariable}='{requested}' asks for CUDA, but CUDA is not available in this process: the TorchSharp backend is " +
                 $"CPU-only or no GPU is visible. Unset {DeviceVariable} to use the CPU, or reference a CUDA backend " +
-                $"(set {BackendVariable}, e.g. TorchSharp-cuda-linux) on a machine with a GPU.", nameof(requested));
+                $"(set {BackendVariable}=cuda-linux for notebooklab run) on a machine with a GPU.", nameof(requested));
         if (index >= cudaDeviceCount)
             throw new ArgumentException(
                 $"{DeviceVariable}='{requested}' asks for GPU {index}, but only {cudaDeviceCount} GPU(s) are visible (cuda:0 … cuda:{cudaDeviceCount - 1}).",

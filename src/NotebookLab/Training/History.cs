@@ -4,8 +4,8 @@ using Microsoft.DotNet.Interactive.Formatting;
 
 namespace NotebookLab.Training;
 
-/// <summary>One optimiser step: its global index (from 0), epoch (from 1), training loss of the batch and learning rate.</summary>
-public sealed record StepRecord(long Step, int Epoch, double Loss, double LearningRate);
+/// <summary>One optimiser step: its global index (from 0), epoch (from 1), training loss of the batch, learning rate and batch size.</summary>
+public sealed record StepRecord(long Step, int Epoch, double Loss, double LearningRate, long Examples = 0);
 
 /// <summary>
 /// One epoch's averages. Accuracy is null for regression; validation numbers are null without validation data.

@@ -147,8 +147,8 @@ public sealed class Learner
                         using var scope = torch.NewDisposeScope();
                         if (!batches.MoveNext()) break;
                         var (x, y) = batches.Current;
-                        x = x.to(Device);
-                        y = y.to(Device);
+                        x = OnDevice(x);
+                        y = OnDevice(y);
                         if (scheduled)
                         {
                             lr = Schedule!.LearningRate(LearningRate, step, totalSteps, stepsPerEpoch);
@@ -168,7 +168,7 @@ public sealed class Learner
                         lossSum += batchLoss * batchCount;
                         correct += batchCorrect;
                         count += batchCount;
-                        var record = new StepRecord(step, epoch, batchLoss, lr);
+                        var record = new StepRecord(step, epoch, batchLoss, lr, x.shape[0]);
                         history.Add(record);
                         foreach (var o in observers) o.OnStep(history, record);
                         step++;
@@ -234,8 +234,8 @@ public sealed class Learner
                 using var scope = torch.NewDisposeScope();
                 if (!batches.MoveNext()) break;
                 var (x, y) = batches.Current;
-                x = x.to(Device);
-                y = y.to(Device);
+                x = OnDevice(x);
+                y = OnDevice(y);
                 var output = Model.forward(x);
                 var loss = ComputeLoss(output, y);
                 var (batchCorrect, batchCount) = CountCorrect(output, y);
@@ -268,6 +268,9 @@ public sealed class Learner
             if (wasTraining) Freezing.Train(Model);
         }
     }
+
+    Tensor OnDevice(Tensor t) =>
+        t.device_type == Device.type && (Device.type == DeviceType.CPU || t.device_index == Device.index) ? t : t.to(Device);
 
     internal Tensor ComputeLoss(Tensor output, Tensor target)
     {

@@ -28,11 +28,11 @@ public class TrainingObserver : ITrainingObserver
 public static class TrainingObservers
 {
     /// <summary>
-    /// Makes the observer a <see cref="Learner"/> uses when none was added. Hosts install the live monitor here
-    /// (e.g. the notebook extension sets it to create <c>NotebookLab.Views.TrainingMonitor</c>); the fallback
-    /// writes one line per epoch to the console. Return null for silence.
+    /// Makes the observer a <see cref="Learner"/> uses when none was added: by default the live
+    /// <see cref="Views.TrainingMonitor"/> (<see cref="TrainingMonitorObserver"/>), which updates in place in a notebook
+    /// and prints throttled progress lines elsewhere. Replace it to log differently; return null for silence.
     /// </summary>
-    public static Func<ITrainingObserver?> Default { get; set; } = () => new ConsoleObserver(Console.Out);
+    public static Func<ITrainingObserver?> Default { get; set; } = () => new TrainingMonitorObserver();
 
     /// <summary>An observer that reports nothing.</summary>
     public static ITrainingObserver None { get; } = new TrainingObserver();

@@ -46,7 +46,7 @@ public class TextTests
         Assert.Equal(["\n", ",", ".", "the"], tokenizer.Vocabulary.Tokens.Skip(1).Take(4).Order(StringComparer.Ordinal).ToArray()); // newlines are the most frequent token
         Assert.Equal("the <unk> elizabeth", tokenizer.Decode(tokenizer.Encode("the zyzzyva elizabeth")));
         Assert.InRange(tokenizer.Vocabulary.Count, 3000, 8000);
-        Assert.Equal(100, WordTokenizer.Fit(Novel.Value, maxSize: 100).Vocabulary.Count);
+        Assert.Equal(100, WordTokenizer.Fit(Novel.Value[..50_000], maxSize: 100).Vocabulary.Count);
     }
 
     [Fact]
