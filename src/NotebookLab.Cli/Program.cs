@@ -28,7 +28,10 @@ var parameters = new Option<string[]>("--param", "-p")
     AllowMultipleArgumentsPerToken = false,
 };
 var run = new Command("run", "Execute notebooks, each in a fresh worker process, and write executed copies; the sources are never modified unless --inplace. " +
-                             "On a failing cell the partial notebook is still written, with the error in that cell. Exit code 0 when every notebook succeeds, 1 otherwise.")
+                             "Cells run with the notebook's folder as the current directory, as in Jupyter, so relative paths (#i \"nuget: ../artifacts/packages\", data files) resolve against it. " +
+                             "On a failing cell the partial notebook is still written, with the error in that cell and later cells unexecuted. " +
+                             "Set NOTEBOOKLAB_TORCH_BACKEND=cuda-linux (or cuda-windows) to load TorchSharp-cuda-* wherever a notebook references TorchSharp-cpu. " +
+                             "Exit code 0 when every notebook succeeds, 1 when one fails, 2 for bad arguments.")
 {
     paths, output, inplace, timeout, parameters,
 };
@@ -98,4 +101,11 @@ worker.SetAction(async (parseResult, _) =>
 });
 root.Subcommands.Add(worker);
 
-return await root.Parse(args).InvokeAsync();
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))
+{
+    foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {error.Message}");
+    Console.Error.WriteLine("See 'notebooklab --help'.");
+    return 2;
+}
+return await parsed.InvokeAsync();

@@ -13,6 +13,8 @@ namespace NotebookLab.Benchmarks;
 /// same way). The ratio is the engine's cost: directive parsing, output capture, trailing-expression detection and
 /// formatting of the result into a mime bundle, and the debug information that gives errors their cell line numbers.
 /// Run: dotnet run -c Release --project tests/NotebookLab.Benchmarks -- --filter '*EngineBenchmarks*'
+/// Measured 2026-11-22 (2 shared cores, AMD EPYC 2.1 GHz, .NET 10.0.12, other builds running): Roslyn 25.1 ms ± 5.1 ms,
+/// 454 KB per cell; NotebookSession 38.0 ms ± 16.4 ms, 1.69 MB per cell: ratio about 1.5 (allocations 3.7x).
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(warmupCount: 3, iterationCount: 15, invocationCount: 32)]
@@ -60,6 +62,7 @@ public class EngineBenchmarks
 /// warm, from the cache) and evaluates <c>torch.ones(3).sum()</c>. Reported in seconds (Mean).
 /// Needs the NotebookLab package in artifacts/packages (dotnet pack src/NotebookLab) and a Release build of the CLI.
 /// Run: dotnet run -c Release --project tests/NotebookLab.Benchmarks -- --filter '*ColdStartBenchmarks*'
+/// Measured 2026-11-22 (same machine): 7.3 s mean (5.9 to 9.4 s over 5 runs).
 /// </summary>
 [SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 5)]
 public class ColdStartBenchmarks

@@ -11,7 +11,7 @@ static class ConsoleRouter
 {
     static readonly AsyncLocal<CellRun?> current = new();
     static readonly object gate = new();
-    static bool installed;
+    static TextWriter? installedOut, installedError;
 
     public static CellRun? Current
     {
@@ -19,14 +19,21 @@ static class ConsoleRouter
         set => current.Value = value;
     }
 
+    /// <summary>Installs the routing writers; again if someone replaced them since (Console.SetOut elsewhere).</summary>
     public static void Install()
     {
         lock (gate)
         {
-            if (installed) return;
-            Console.SetOut(new RoutingWriter(Console.Out, StreamOutputNames.Stdout));
-            Console.SetError(new RoutingWriter(Console.Error, StreamOutputNames.Stderr));
-            installed = true;
+            if (!ReferenceEquals(Console.Out, installedOut))
+            {
+                Console.SetOut(new RoutingWriter(Console.Out, StreamOutputNames.Stdout));
+                installedOut = Console.Out;
+            }
+            if (!ReferenceEquals(Console.Error, installedError))
+            {
+                Console.SetError(new RoutingWriter(Console.Error, StreamOutputNames.Stderr));
+                installedError = Console.Error;
+            }
         }
     }
 

@@ -158,6 +158,7 @@ public sealed class NotebookSession : IDisposable
             }
             if (directives.IsMarkdown) return new CellResult(CellStatus.Skipped, null, [], stopwatch.Elapsed);
 
+            ConsoleRouter.Install();
             var run = new CellRun(++executionCount, Raise);
             if (directives.ForeignKernel is { } foreign)
                 return Fail(run, CellStatus.Error, "UnsupportedKernel",

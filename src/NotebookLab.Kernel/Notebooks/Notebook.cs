@@ -22,11 +22,22 @@ public sealed class Notebook
     /// <summary>The file this notebook was read from, when it was read from one.</summary>
     public string? SourcePath { get; set; }
 
-    /// <summary>The default kernel of the notebook (polyglot_notebook / .dib #!meta); "csharp" when unspecified.</summary>
+    /// <summary>
+    /// The default kernel of the notebook, read as .NET Interactive reads it: polyglot_notebook (or the legacy
+    /// top-level kernelInfo), else the kernelspec's language ("C#" → csharp, "F#" → fsharp, "Python" → python, ...);
+    /// "csharp" when nothing says.
+    /// </summary>
     public string DefaultKernelName =>
         Metadata["polyglot_notebook"]?["kernelInfo"]?["defaultKernelName"]?.GetValue<string>()
         ?? Metadata["kernelInfo"]?["defaultKernelName"]?.GetValue<string>()
-        ?? "csharp";
+        ?? (Metadata["kernelspec"]?["language"]?.GetValue<string>() switch
+        {
+            null or "" => "csharp",
+            "C#" or "c#" or "csharp" => "csharp",
+            "F#" or "f#" or "fsharp" => "fsharp",
+            "PowerShell" or "pwsh" => "pwsh",
+            var other => other.ToLowerInvariant(),
+        });
 
     /// <summary>A new cell id unique within this notebook, derived from <paramref name="stem"/>.</summary>
     public string NewCellId(string stem)

@@ -104,6 +104,10 @@ public sealed class PackageResolver
         if (TryLoadCached(resolutionPath) is { } cached) return cached;
 
         Directory.CreateDirectory(dir);
+        // Another process (a parallel notebook run) may be restoring the same set: one restore per set at a time.
+        using var exclusive = await AcquireLockAsync(Path.Combine(dir, ".lock"), cancellationToken);
+        if (TryLoadCached(resolutionPath) is { } restoredMeanwhile) return restoredMeanwhile;
+
         var project = Path.Combine(dir, "notebook-packages.csproj");
         await File.WriteAllTextAsync(project, ProjectXml(packages, sources), cancellationToken);
         // Stops the repository's (or any parent folder's) MSBuild and NuGet settings from leaking in.
@@ -195,6 +199,22 @@ public sealed class PackageResolver
         while (parts.Count < 3) parts.Add("0");
         if (parts.Count == 4 && parts[3] == "0") parts.RemoveAt(3);
         return string.Join('.', parts.Select(p => int.TryParse(p, out var n) ? n.ToString(System.Globalization.CultureInfo.InvariantCulture) : p)) + suffix;
+    }
+
+    static async Task<FileStream> AcquireLockAsync(string path, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(10);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200, cancellationToken);
+            }
+        }
     }
 
     static string Describe(IReadOnlyList<PackageRequest> packages) => string.Join("; ", packages.Select(p => p.ToString()));

@@ -160,7 +160,7 @@ public class RunCommandTests : IDisposable
         Assert.Equal(1, CliRunner.CodeCells(path)[0]["execution_count"]!.GetValue<int>());
 
         var both = CliRunner.Run(dir, ["run", path, "--inplace", "--output", "x"]);
-        Assert.NotEqual(0, both.ExitCode);
+        Assert.Equal(2, both.ExitCode);
         Assert.Contains("--output and --inplace cannot be used together", both.Stderr + both.Stdout);
 
         var missing = CliRunner.Run(dir, ["run", "nope.ipynb"]);

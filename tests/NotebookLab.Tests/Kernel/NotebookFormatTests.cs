@@ -71,6 +71,31 @@ public class NotebookFormatTests : IDisposable
         Assert.Equal(File.ReadAllText(path), again);
     }
 
+    [Theory]
+    [InlineData("{\"kernelspec\": {\"language\": \"python\", \"name\": \"python3\"}}", "python")]
+    [InlineData("{\"kernelspec\": {\"language\": \"C#\", \"name\": \".net-csharp\"}}", "csharp")]
+    [InlineData("{\"kernelspec\": {\"language\": \"C#\"}, \"polyglot_notebook\": {\"kernelInfo\": {\"defaultKernelName\": \"fsharp\"}}}", "fsharp")]
+    [InlineData("{}", "csharp")]
+    public void Default_kernel_is_read_as_dotnet_interactive_reads_it(string metadata, string expected)
+    {
+        var notebook = IpynbFormat.Parse($"{{\"cells\": [], \"metadata\": {metadata}, \"nbformat\": 4, \"nbformat_minor\": 5}}", "k.ipynb");
+        Assert.Equal(expected, notebook.DefaultKernelName);
+    }
+
+    [Fact]
+    public async Task A_python_notebook_is_refused_with_a_clear_error()
+    {
+        var notebook = IpynbFormat.Parse("""
+            {"cells": [{"cell_type": "code", "id": "a", "metadata": {}, "outputs": [], "execution_count": null, "source": "print(1)"}],
+             "metadata": {"kernelspec": {"language": "python", "name": "python3", "display_name": "Python 3"}}, "nbformat": 4, "nbformat_minor": 5}
+            """, "py.ipynb");
+        using var session = new NotebookLab.Kernel.Execution.NotebookSession();
+        var summary = await NotebookLab.Kernel.Execution.NotebookExecutor.RunAsync(notebook, session, "py.ipynb");
+        Assert.False(summary.Succeeded);
+        Assert.Contains("py.ipynb, cell 1: this cell is for the 'python' kernel", summary.Error);
+        Assert.IsType<ErrorOutput>(Assert.Single(notebook.Cells[0].Outputs));
+    }
+
     [Fact]
     public void Display_ids_stay_out_of_saved_notebooks()
     {

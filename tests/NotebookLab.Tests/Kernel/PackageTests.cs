@@ -158,6 +158,17 @@ public class PackageTests(LocalFeedFixture feed) : IClassFixture<LocalFeedFixtur
     }
 
     [Fact]
+    public async Task Concurrent_resolutions_of_one_set_restore_once()
+    {
+        var cache = Path.Combine(feed.Root, "cache-concurrent");
+        var resolvers = Enumerable.Range(0, 3).Select(_ => new PackageResolver(cache, feed.PackagesFolder, onlyNotebookSources: true)).ToList();
+        PackageRequest[] request = [new("NotebookLab.TestPkg", "1.0.0")];
+        var results = await Task.WhenAll(resolvers.Select(r => Task.Run(() => r.ResolveAsync(request, [feed.Feed]))));
+        Assert.Equal(1, resolvers.Sum(r => r.RestoreCount));
+        Assert.All(results, r => Assert.Equal(2, r.Packages.Count));
+    }
+
+    [Fact]
     public async Task Version_can_be_omitted()
     {
         using var session = feed.NewSession();
