@@ -14,6 +14,8 @@ namespace NotebookLab.Benchmarks;
 /// mime bundle: HTML with stats, value grid and heatmap, plus text/plain) in ≤ 20 ms, and faster than TorchSharp's
 /// built-in formatter (<c>ToString(TensorStringStyle.Julia)</c>, the baseline, measured in the same run).
 /// Run: dotnet run -c Release --project tests/NotebookLab.Benchmarks -- --filter '*ViewBenchmarks*'
+/// Measured 2026-11-22 (2-core shared machine, load average ~20): 10⁸ elements: TensorView 7.4 ms ± 1.5 vs Julia
+/// 1,462 ms (ratio 0.005); 10⁶ elements: 5.1 ms vs 122 ms (ratio 0.05). TensorView allocates ~1 MB either way.
 /// </summary>
 [Config(typeof(InProcessShortConfig))]
 [MemoryDiagnoser]
