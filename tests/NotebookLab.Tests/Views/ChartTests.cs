@@ -34,6 +34,26 @@ public class ChartTests
             Assert.Equal(pixels[0] + (data[i] - data[0]) * scale, pixels[i], 1);
     }
 
+    /// <summary>The width of the clip box around the legend entry that shows <paramref name="label"/>.</summary>
+    static double LegendRoomFor(XDocument svg, string label)
+    {
+        var text = svg.Descendants(S + "text").Single(t => t.Value == label);
+        var clipId = text.Parent!.Attribute("clip-path")!.Value["url(#".Length..^1];
+        var rect = svg.Descendants(S + "clipPath").Single(c => c.Attribute("id")!.Value == clipId).Element(S + "rect")!;
+        return double.Parse(rect.Attribute("width")!.Value, CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public void Legend_labels_with_greek_letters_get_as_much_room_as_latin_ones()
+    {
+        double[] x = [1, 2, 3];
+        var greek = HtmlAssert.ParseSvg(Charts.Lines(x, "g", "t", "y", ("ρ = 0.5", [1, 2, 3]), ("ρ = 1.5", [3, 2, 1])).ToSvg());
+        var latin = HtmlAssert.ParseSvg(Charts.Lines(x, "g", "t", "y", ("p = 0.5", [1, 2, 3]), ("p = 1.5", [3, 2, 1])).ToSvg());
+        // OxyPlot's default measurer gives non-Latin-1 characters no width, which clipped "ρ = 0.5" to "ρ = 0".
+        double greekRoom = LegendRoomFor(greek, "ρ = 0.5"), latinRoom = LegendRoomFor(latin, "p = 0.5");
+        Assert.True(greekRoom >= latinRoom, $"legend room for 'ρ = 0.5' is {greekRoom:F1} px, for 'p = 0.5' {latinRoom:F1} px");
+    }
+
     [Fact]
     public void Training_curves_static_svg_plots_every_point_of_each_split_and_the_figure_has_the_same_data()
     {

@@ -176,7 +176,10 @@ public static partial class SvgRenderer
     {
         // The vertical-alignment workaround writes explicit offsets instead of dominant-baseline, which several SVG
         // renderers (GitHub's image proxy, librsvg) ignore: titles would be clipped and tick labels overlap ticks.
-        var svg = new SvgExporter { Width = spec.Width, Height = spec.Height, UseVerticalTextAlignmentWorkaround = true }.ExportToString(ToPlotModel(spec));
+        var svg = new SvgExporter
+        {
+            Width = spec.Width, Height = spec.Height, UseVerticalTextAlignmentWorkaround = true, TextMeasurer = new LatinTextMeasurer(),
+        }.ExportToString(ToPlotModel(spec));
         return MakeEmbeddable(svg);
     }
 
