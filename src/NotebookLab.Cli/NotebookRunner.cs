@@ -102,6 +102,7 @@ public sealed class NotebookRunner(RunOptions options, TextWriter progress)
         try
         {
             var (status, error, cellsRun) = await RunWorkerAsync(notebook, prepared, input, cancellationToken);
+            RecordRun(notebook, status, stopwatch.Elapsed);
             IpynbFormat.Write(notebook, output);
             var line = status == "ok"
                 ? $"{input}: ok, {cellsRun}/{codeCells} cells in {stopwatch.Elapsed.TotalSeconds:0.0} s"
@@ -113,6 +114,20 @@ public sealed class NotebookRunner(RunOptions options, TextWriter progress)
         {
             File.Delete(prepared);
         }
+    }
+
+    /// <summary>Records the run in the notebook metadata, as papermill does: parameters, status and duration.</summary>
+    void RecordRun(Notebook notebook, string status, TimeSpan elapsed)
+    {
+        var parameters = new System.Text.Json.Nodes.JsonObject();
+        foreach (var (name, value) in options.Parameters) parameters[name] = NotebookParameters.ToCSharpLiteral(value);
+        notebook.Metadata["notebooklab"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["parameters"] = parameters,
+            ["status"] = status,
+            ["duration_seconds"] = Math.Round(elapsed.TotalSeconds, 3),
+            ["end_time"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
+        };
     }
 
     async Task<(string Status, string? Error, int CellsRun)> RunWorkerAsync(Notebook notebook, string prepared, string displayPath, CancellationToken cancellationToken)
@@ -191,6 +206,16 @@ public sealed class NotebookRunner(RunOptions options, TextWriter progress)
             string? line;
             try { line = await readLine; }
             catch (IOException) { line = null; }
+            catch (OperationCanceledException)
+            {
+                Kill(worker);
+                lock (sync)
+                {
+                    error = $"{displayPath}: the run was cancelled; the worker process was stopped.";
+                    if (currentCell >= 0) notebook.Cells[currentCell].Outputs.Add(new ErrorOutput("OperationCanceledException", error, [error]));
+                }
+                return ("cancelled", error, cellsRun);
+            }
             if (line is null) break;
 
             var message = WorkerProtocol.Decode(line);

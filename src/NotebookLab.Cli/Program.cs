@@ -54,7 +54,10 @@ run.SetAction(async (parseResult, cancellationToken) =>
 
     var outcomes = new List<NotebookOutcome>();
     foreach (var (input, target) in plan)
+    {
+        if (cancellationToken.IsCancellationRequested) break;
         outcomes.Add(await runner.RunAsync(input, target, cancellationToken));
+    }
 
     var table = new Table().Border(TableBorder.Rounded)
         .AddColumn("Notebook").AddColumn("Cells", c => c.RightAligned()).AddColumn("Seconds", c => c.RightAligned()).AddColumn("Status");

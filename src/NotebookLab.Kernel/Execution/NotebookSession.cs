@@ -71,6 +71,9 @@ public sealed class NotebookSession : IDisposable
     static readonly Lazy<HashSet<string>> frameworkAssemblyNames = new(() =>
         FrameworkAssemblyPaths().Select(Path.GetFileNameWithoutExtension).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase));
 
+    /// <summary>The shared-framework assemblies every session compiles against.</summary>
+    internal static IReadOnlyList<MetadataReference> FrameworkReferences => frameworkReferences.Value;
+
     readonly SessionOptions options;
     readonly PackageResolver resolver;
     readonly SemaphoreSlim gate = new(1, 1);
@@ -184,6 +187,12 @@ public sealed class NotebookSession : IDisposable
             {
                 abandonedBecause = $"{location.Describe()} was cancelled";
                 return Fail(run, CellStatus.Cancelled, "OperationCanceledException", "the cell was cancelled.", location, null, stopwatch.Elapsed);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A failure of the engine itself (restore could not start, I/O error, ...): still the cell's error.
+                return Fail(run, CellStatus.Error, e.GetType().FullName ?? "Error", $"{e.GetType().Name}: {e.Message}", location, null,
+                    stopwatch.Elapsed, e.ToString().Split('\n'));
             }
         }
         finally

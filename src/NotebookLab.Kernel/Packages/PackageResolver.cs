@@ -111,6 +111,7 @@ public sealed class PackageResolver
         await File.WriteAllTextAsync(Path.Combine(dir, "Directory.Build.targets"), "<Project />", cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(dir, "Directory.Packages.props"), "<Project />", cancellationToken);
 
+        RefreshRebuiltLocalPackages(sources);
         var (exitCode, output) = await RunRestoreAsync(project, dir, cancellationToken);
         RestoreCount++;
         var assetsPath = Path.Combine(dir, "obj", "project.assets.json");
@@ -131,6 +132,69 @@ public sealed class PackageResolver
         await File.WriteAllTextAsync(temp, JsonSerializer.Serialize(resolution), cancellationToken);
         File.Move(temp, resolutionPath, overwrite: true);
         return resolution;
+    }
+
+    /// <summary>
+    /// NuGet never re-extracts a package id/version it already has, so a package rebuilt into a local folder feed
+    /// under the same version (NotebookLab 0.1.0-dev during development) would silently keep its old contents. For every
+    /// .nupkg in a local <c>#i</c> folder whose hash differs from the extracted copy's, the stale copy is removed so
+    /// that this restore extracts the new one.
+    /// </summary>
+    void RefreshRebuiltLocalPackages(IReadOnlyList<string> sources)
+    {
+        var root = packagesFolder ?? GlobalPackagesFolder();
+        foreach (var source in sources.Where(Directory.Exists))
+            foreach (var nupkg in Directory.EnumerateFiles(source, "*.nupkg", SearchOption.AllDirectories))
+            {
+                try
+                {
+                    if (ReadIdentity(nupkg) is not var (id, version)) continue;
+                    var extracted = Path.Combine(root, id.ToLowerInvariant(), version.ToLowerInvariant());
+                    var hashFile = Path.Combine(extracted, $"{id.ToLowerInvariant()}.{version.ToLowerInvariant()}.nupkg.sha512");
+                    if (!File.Exists(hashFile)) continue;
+                    using var stream = File.OpenRead(nupkg);
+                    var hash = Convert.ToBase64String(SHA512.HashData(stream));
+                    if (File.ReadAllText(hashFile).Trim() != hash) Directory.Delete(extracted, recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Xml.XmlException)
+                {
+                    // An unreadable package is left to NuGet, which reports it properly.
+                }
+            }
+    }
+
+    static string GlobalPackagesFolder()
+    {
+        var overridden = Environment.GetEnvironmentVariable("NUGET_PACKAGES");
+        if (!string.IsNullOrWhiteSpace(overridden)) return overridden;
+        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+    }
+
+    static (string Id, string Version)? ReadIdentity(string nupkg)
+    {
+        using var zip = System.IO.Compression.ZipFile.OpenRead(nupkg);
+        var entry = zip.Entries.FirstOrDefault(e => !e.FullName.Contains('/') && e.FullName.EndsWith(".nuspec", StringComparison.OrdinalIgnoreCase));
+        if (entry is null) return null;
+        using var stream = entry.Open();
+        var metadata = XDocument.Load(stream).Root?.Elements().FirstOrDefault(e => e.Name.LocalName == "metadata");
+        var id = metadata?.Elements().FirstOrDefault(e => e.Name.LocalName == "id")?.Value.Trim();
+        var version = metadata?.Elements().FirstOrDefault(e => e.Name.LocalName == "version")?.Value.Trim();
+        if (string.IsNullOrEmpty(id) || string.IsNullOrEmpty(version)) return null;
+        return (id, NormalizeVersion(version));
+    }
+
+    /// <summary>NuGet's folder name for a version: at least three numeric parts, no build metadata.</summary>
+    static string NormalizeVersion(string version)
+    {
+        var plus = version.IndexOf('+');
+        if (plus >= 0) version = version[..plus];
+        var dash = version.IndexOf('-');
+        var release = dash >= 0 ? version[..dash] : version;
+        var suffix = dash >= 0 ? version[dash..] : "";
+        var parts = release.Split('.').ToList();
+        while (parts.Count < 3) parts.Add("0");
+        if (parts.Count == 4 && parts[3] == "0") parts.RemoveAt(3);
+        return string.Join('.', parts.Select(p => int.TryParse(p, out var n) ? n.ToString(System.Globalization.CultureInfo.InvariantCulture) : p)) + suffix;
     }
 
     static string Describe(IReadOnlyList<PackageRequest> packages) => string.Join("; ", packages.Select(p => p.ToString()));

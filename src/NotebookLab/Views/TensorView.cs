@@ -13,9 +13,9 @@ public sealed record TensorViewOptions
     /// <summary>Tensors with more elements than this are summarised (torch's <c>threshold</c>).</summary>
     public long Threshold { get; init; } = 1000;
     /// <summary>Statistics are exact up to this many elements; above it they are computed on a strided sample.</summary>
-    public long ExactStatsLimit { get; init; } = 1L << 21;
+    public long ExactStatsLimit { get; init; } = 1L << 20;
     /// <summary>Elements in the strided sample used for statistics of larger tensors.</summary>
-    public long SampleSize { get; init; } = 1L << 18;
+    public long SampleSize { get; init; } = 1L << 16;
     /// <summary>Force exact statistics regardless of size (costs a full pass over the tensor).</summary>
     public bool ExactStats { get; init; }
     /// <summary>Most 2-D slices shown for tensors of rank ≥ 3.</summary>
@@ -63,6 +63,9 @@ public sealed class TensorView : IMimeView
     public string? ImageCaption { get; }
     public (int Width, int Height) ImageSize { get; }
 
+    // Direct memory reads for contiguous CPU float tensors (the common case); torch ops otherwise. Used only while constructing.
+    CpuFloatReader? reader;
+
     public TensorView(Tensor tensor, TensorViewOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(tensor);
@@ -79,9 +82,11 @@ public sealed class TensorView : IMimeView
         using var noGrad = no_grad();
         HasGrad = tensor.requires_grad && tensor.grad is { } g && !g.IsInvalid;
         var t = tensor.detach();
+        reader = CpuFloatReader.TryCreate(t);
         Stats = NumberOfElements == 0 ? null : ComputeStats(t, o);
         (Grids, OmittedSlices) = BuildGrids(t, o);
         if (o.Heatmap) (ImageDataUri, ImageCaption, ImageSize) = BuildImage(t, o);
+        reader = null;
     }
 
     public static TensorView Of(Tensor tensor, bool exactStats = false) =>
@@ -101,9 +106,14 @@ public sealed class TensorView : IMimeView
 
     // ---------- statistics ----------
 
-    static TensorStats ComputeStats(Tensor t, TensorViewOptions o)
+    TensorStats ComputeStats(Tensor t, TensorViewOptions o)
     {
         var n = t.numel();
+        if (reader is not null)
+        {
+            var sampleStride = o.ExactStats || n <= o.ExactStatsLimit ? 1 : SampleStride(n, o.SampleSize, t.dim() > 0 ? t.shape[^1] : 1);
+            return reader.Stats(sampleStride, SampleNote(sampleStride, (n + sampleStride - 1) / sampleStride, n));
+        }
         Tensor values;
         long stride = 1;
         if (o.ExactStats || n <= o.ExactStatsLimit)
@@ -138,14 +148,21 @@ public sealed class TensorView : IMimeView
         double mean = double.NaN, std = double.NaN;
         if (values.numel() > 0)
         {
-            var (s, m) = values.std_mean(unbiased: true);
-            mean = D(m);
-            std = values.numel() > 1 ? D(s) : double.NaN;
+            // Two cheap passes instead of torch's Welford std_mean (several times slower): the mean accumulated in
+            // float64, then the centred sum of squares as a BLAS dot product. Unbiased, as torch.std.
+            var count = values.numel();
+            mean = D(values.sum(type: ScalarType.Float64)) / count;
+            if (count > 1)
+            {
+                var centred = values - mean;
+                std = Math.Sqrt(Math.Max(0, D(centred.dot(centred))) / (count - 1));
+            }
         }
-        var note = stride == 1 ? null
-            : $"statistics over a strided sample: {used:N0} of {n:N0} elements (every {stride:N0}th); TensorView.Of(t, exactStats: true) for exact values";
-        return new TensorStats(lo, hi, mean, std, nan, inf, used, n, stride, note);
+        return new TensorStats(lo, hi, mean, std, nan, inf, used, n, stride, SampleNote(stride, used, n));
     }
+
+    static string? SampleNote(long stride, long used, long n) => stride == 1 ? null
+        : $"statistics over a strided sample: {used:N0} of {n:N0} elements (every {stride:N0}th); TensorView.Of(t, exactStats: true) for exact values";
 
     /// <summary>A stride giving about <paramref name="sampleSize"/> elements that is coprime with the last dimension,
     /// so the sample does not keep hitting the same columns.</summary>
@@ -180,16 +197,18 @@ public sealed class TensorView : IMimeView
         foreach (var size in Shape.Take((int)rank - 2)) totalSlices *= size;
         var shown = combos.Count <= o.MaxSlices ? combos
             : [.. combos.Take((o.MaxSlices + 1) / 2), .. combos.Skip(combos.Count - o.MaxSlices / 2)];
+        var strides = t.stride();
         var grids = shown.Select(c =>
         {
             var slice = t;
-            foreach (var i in c) slice = slice.select(0, i);
-            return BuildGrid(slice, "[" + string.Join(", ", c) + ", :, :]", summarize, o);
+            long offset = 0;
+            for (var d = 0; d < c.Length; d++) { slice = slice.select(0, c[d]); offset += c[d] * strides[d]; }
+            return BuildGrid(slice, "[" + string.Join(", ", c) + ", :, :]", summarize, o, offset);
         }).ToList();
         return (grids, totalSlices - grids.Count);
     }
 
-    TensorGrid BuildGrid(Tensor t, string caption, bool summarize, TensorViewOptions o)
+    TensorGrid BuildGrid(Tensor t, string caption, bool summarize, TensorViewOptions o, long offset = 0)
     {
         var isVector = t.dim() <= 1;
         var m = t.dim() switch { 0 => t.reshape(1, 1), 1 => t.unsqueeze(0), _ => t };
@@ -197,7 +216,16 @@ public sealed class TensorView : IMimeView
         var rowIdx = isVector ? [0L] : KeptIndices(rows, summarize, o.EdgeItems);
         var colIdx = KeptIndices(cols, summarize, o.EdgeItems);
         var cells = new string[rowIdx.Length, colIdx.Length];
-        if (rowIdx.Length > 0 && colIdx.Length > 0)
+        if (reader is not null && rowIdx.Length > 0 && colIdx.Length > 0)
+        {
+            // Contiguous: element (r, c) of this slice sits at offset + r·cols + c.
+            var values = new double[rowIdx.Length * colIdx.Length];
+            for (var i = 0; i < rowIdx.Length; i++)
+                for (var j = 0; j < colIdx.Length; j++) values[i * colIdx.Length + j] = reader[offset + rowIdx[i] * cols + colIdx[j]];
+            var fmt = NumberFormat.Choose(values);
+            for (var k = 0; k < values.Length; k++) cells[k / colIdx.Length, k % colIdx.Length] = fmt.Format(values[k]);
+        }
+        else if (rowIdx.Length > 0 && colIdx.Length > 0)
         {
             var part = m.index_select(0, tensor(rowIdx, device: m.device)).index_select(1, tensor(colIdx, device: m.device)).cpu().contiguous();
             FillCells(part, cells);
@@ -272,12 +300,24 @@ public sealed class TensorView : IMimeView
         var (h, w) = heat ? (Shape[0], Shape[1]) : (Shape[1], Shape[2]);
         var rowStep = (h + o.HeatmapMaxSide - 1) / o.HeatmapMaxSide;
         var colStep = (w + o.HeatmapMaxSide - 1) / o.HeatmapMaxSide;
-        var rowsIdx = arange(0, h, rowStep, ScalarType.Int64, t.device);
-        var colsIdx = arange(0, w, colStep, ScalarType.Int64, t.device);
-        var hd = heat ? 0 : 1;
-        var small = t.index_select(hd, rowsIdx).index_select(hd + 1, colsIdx).cpu().to(ScalarType.Float64).contiguous();
-        var (ph, pw) = ((int)small.shape[hd], (int)small.shape[hd + 1]);
-        var v = small.data<double>().ToArray();
+        var (ph, pw) = ((int)((h + rowStep - 1) / rowStep), (int)((w + colStep - 1) / colStep));
+        double[] v;
+        if (reader is not null)
+        {
+            var channels = heat ? 1 : (int)Shape[0];
+            v = new double[channels * ph * pw];
+            for (var c = 0; c < channels; c++)
+                for (var r = 0; r < ph; r++)
+                    for (var q = 0; q < pw; q++)
+                        v[(c * ph + r) * pw + q] = reader[(c * h + r * rowStep) * w + q * colStep];
+        }
+        else
+        {
+            var rowsIdx = arange(0, h, rowStep, ScalarType.Int64, t.device);
+            var colsIdx = arange(0, w, colStep, ScalarType.Int64, t.device);
+            var hd = heat ? 0 : 1;
+            v = t.index_select(hd, rowsIdx).index_select(hd + 1, colsIdx).cpu().to(ScalarType.Float64).contiguous().data<double>().ToArray();
+        }
         var rgb = new byte[ph * pw * 3];
         var finite = v.Where(double.IsFinite).ToArray();
         double lo = finite.Length > 0 ? finite.Min() : 0, hi = finite.Length > 0 ? finite.Max() : 1;

@@ -71,6 +71,12 @@ public sealed class TrainingMonitor : IMimeView
     double XOf(long step) => StepsPerEpoch is { } spe ? (double)step / spe : step;
     string XTitle => StepsPerEpoch is null ? "step" : "epoch";
 
+    /// <summary>Records training metrics after a step; takes <c>new() { ["loss"] = l }</c>.</summary>
+    public void Log(long step, Dictionary<string, double> metrics, long examples = 0) => Log(step, (IReadOnlyDictionary<string, double>)metrics, examples);
+
+    /// <summary>Records end-of-epoch metrics; takes <c>new() { ["val_loss"] = v }</c>.</summary>
+    public void EndEpoch(int epoch, Dictionary<string, double> metrics) => EndEpoch(epoch, (IReadOnlyDictionary<string, double>)metrics);
+
     /// <summary>Records training metrics after <paramref name="step"/> (1-based steps done) and the examples it processed.</summary>
     public void Log(long step, IReadOnlyDictionary<string, double> metrics, long examples = 0)
     {

@@ -49,6 +49,9 @@ public class RunCommandTests : IDisposable
         Assert.Equal("injected-parameters", cells[1]["metadata"]!["tags"]![0]!.GetValue<string>());
         Assert.Contains("var fast = true;", string.Concat(cells[1]["source"]!.AsArray().Select(s => s!.GetValue<string>())));
         Assert.Equal([1, 2, 3, 4], cells.Select(c => c["execution_count"]!.GetValue<int>()));
+        var run = CliRunner.ReadJson(executed)["metadata"]!["notebooklab"]!;
+        Assert.Equal("ok", run["status"]!.GetValue<string>());
+        Assert.Equal("true", run["parameters"]!["fast"]!.GetValue<string>());
         var outputs = cells[2]["outputs"]!.AsArray();
         Assert.Equal("fast=True epochs=2\n", Text(outputs[0]));
         Assert.Equal("epoch 3", Text(outputs[1]));   // the update replaced the displayed value
@@ -91,6 +94,9 @@ public class RunCommandTests : IDisposable
         Assert.Empty(cells[2]["outputs"]!.AsArray());
         Assert.Contains("compile.ipynb, cell 2, line 1", result.Stderr);
 
+        foreach (var name in new[] { "throws", "magic" })
+            Assert.Null(ExternalTools.NbformatError(Path.Combine(dir, "out", $"{name}.ipynb")));
+
         // A cell that throws.
         var throwsCells = CliRunner.CodeCells(Path.Combine(dir, "out", "throws.ipynb"));
         Assert.Equal("before\n", Text(throwsCells[0]["outputs"]![0]));
@@ -110,7 +116,7 @@ public class RunCommandTests : IDisposable
             Assert.Contains($"{name}.ipynb", result.Stdout);
     }
 
-    [Fact]
+    [RequiresToolFact("nbformat")]
     public void Timeout_kills_the_worker_and_records_the_error_in_the_cell()
     {
         var path = Write("slow.ipynb", CliRunner.Notebook("Console.WriteLine(\"start\");", "while (true) { }", "var never = 1;"));
@@ -119,6 +125,7 @@ public class RunCommandTests : IDisposable
         Assert.Equal(1, result.ExitCode);
         Assert.True(result.Elapsed < TimeSpan.FromSeconds(60), $"took {result.Elapsed}");
         Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.Null(ExternalTools.NbformatError(Path.Combine(dir, "out", "slow.ipynb")));
         var cells = CliRunner.CodeCells(Path.Combine(dir, "out", "slow.ipynb"));
         Assert.Equal("start\n", Text(cells[0]["outputs"]![0]));
         var error = cells[1]["outputs"]!.AsArray().Single()!;
@@ -128,12 +135,28 @@ public class RunCommandTests : IDisposable
         Assert.Contains("timeout", result.Stdout);
     }
 
+    [RequiresToolFact("nbformat")]
+    public void A_crashing_worker_is_reported_in_the_cell_it_was_running()
+    {
+        var path = Write("crash.ipynb", CliRunner.Notebook("var ok = 1;", "Environment.FailFast(\"native code went wrong\");"));
+        var result = CliRunner.Run(dir, ["run", path, "-o", "out"]);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Null(ExternalTools.NbformatError(Path.Combine(dir, "out", "crash.ipynb")));
+        var cells = CliRunner.CodeCells(Path.Combine(dir, "out", "crash.ipynb"));
+        Assert.Equal(1, cells[0]["execution_count"]!.GetValue<int>());
+        var error = cells[1]["outputs"]!.AsArray().Last()!;
+        Assert.Equal("WorkerCrashed", error["ename"]!.GetValue<string>());
+        Assert.Contains("the worker process exited unexpectedly", error["evalue"]!.GetValue<string>());
+        Assert.Contains("crashed", result.Stdout);
+    }
+
     [Fact]
     public void Inplace_rewrites_the_source_and_usage_errors_exit_non_zero()
     {
         var path = Write("nb.ipynb", CliRunner.Notebook("1 + 1"));
         var result = CliRunner.Run(dir, ["run", path, "--inplace"]);
         Assert.Equal(0, result.ExitCode);
+        Assert.False(Directory.Exists(Path.Combine(dir, "artifacts")));
         Assert.Equal(1, CliRunner.CodeCells(path)[0]["execution_count"]!.GetValue<int>());
 
         var both = CliRunner.Run(dir, ["run", path, "--inplace", "--output", "x"]);

@@ -90,6 +90,24 @@ public class NotebookSessionTests
     }
 
     [Fact]
+    public async Task Preferred_mime_types_of_a_type_make_up_its_bundle()
+    {
+        using var session = new NotebookSession();
+        var result = await session.ExecuteAsync("""
+            using Microsoft.DotNet.Interactive.Formatting;
+            public record Chart(string Title);
+            Formatter.Register<Chart>(c => $"<svg><text>{c.Title}</text></svg>", "image/svg+xml");
+            Formatter.Register<Chart>(c => $"<div>{c.Title}</div>", "text/html");
+            Formatter.SetPreferredMimeTypesFor(typeof(Chart), "text/html", "image/svg+xml");
+            new Chart("loss")
+            """);
+        var bundle = Assert.IsType<DisplayOutput>(Assert.Single(result.Outputs)).Data;
+        Assert.Equal(["image/svg+xml", "text/html", "text/plain"], bundle.Keys.Order());
+        Assert.Equal("<svg><text>loss</text></svg>", bundle["image/svg+xml"]);
+        Assert.Equal("<div>loss</div>", bundle["text/html"]);
+    }
+
+    [Fact]
     public async Task Compile_error_names_cell_and_line()
     {
         using var session = new NotebookSession();

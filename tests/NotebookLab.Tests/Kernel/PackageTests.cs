@@ -33,6 +33,12 @@ public sealed class LocalFeedFixture : IDisposable
                 public static int ExtensionRuns;
                 public static string Greet(string name) => NotebookLab.TestDep.Dep.Hello() + ", " + name;
             }
+            public static class NativeZlib
+            {
+                // "nbltest" exists only as the package's runtimes/linux-x64/native/libnbltest.so (a copy of zlib).
+                [System.Runtime.InteropServices.DllImport("nbltest")] static extern System.IntPtr zlibVersion();
+                public static string Version => System.Runtime.InteropServices.Marshal.PtrToStringAnsi(zlibVersion())!;
+            }
             """, Path.Combine(build, "NotebookLab.TestPkg.dll"), dep);
 
         TestPackages.WriteNupkg(Feed, "NotebookLab.TestDep", "1.0.0",
@@ -43,7 +49,7 @@ public sealed class LocalFeedFixture : IDisposable
             ["interactive-extensions/dotnet/extension.dib"] = Encoding.UTF8.GetBytes(
                 "#!meta\n\n{\"kernelInfo\":{\"defaultKernelName\":\"csharp\",\"items\":[{\"aliases\":[],\"name\":\"csharp\"}]}}\n\n" +
                 "#!csharp\n\nNotebookLab.TestPkg.Greeter.ExtensionRuns++;\ndisplay(\"TestPkg extension loaded\");\n"),
-            ["runtimes/linux-x64/native/libnbltest.so"] = [0x7f, (byte)'E', (byte)'L', (byte)'F'],
+            ["runtimes/linux-x64/native/libnbltest.so"] = File.ReadAllBytes(Zlib),
             ["runtimes/win-x64/native/nbltest.dll"] = [0x4d, 0x5a],
         }, ("NotebookLab.TestDep", "1.0.0"));
         TestPackages.WriteNupkg(Feed, "NotebookLab.TestBadExt", "1.0.0", new Dictionary<string, byte[]>
@@ -55,6 +61,10 @@ public sealed class LocalFeedFixture : IDisposable
         TestPackages.CompileLibrary("LocalLib", "public static class LocalLib { public static int Answer => 42; }",
             Path.Combine(NotebookDir, "lib", "LocalLib.dll"));
     }
+
+    /// <summary>The system zlib, copied into the test package as its native asset.</summary>
+    public static string Zlib => new[] { "/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib64/libz.so.1", "/usr/lib64/libz.so.1" }
+        .FirstOrDefault(File.Exists) ?? throw new FileNotFoundException("the package tests need the system zlib (libz.so.1) as a native asset");
 
     public NotebookSession NewSession() => new(new SessionOptions
     {
@@ -95,8 +105,13 @@ public class PackageTests(LocalFeedFixture feed) : IClassFixture<LocalFeedFixtur
         var resolved = session.Packages!;
         Assert.Contains(resolved.Packages, p => p.Id == "NotebookLab.TestDep" && p.Version == "1.0.0");
         Assert.StartsWith(Path.GetFullPath(feed.PackagesFolder), resolved.Packages[0].Root);
-        var native = Assert.Single(resolved.NativeLibraries);
-        Assert.EndsWith(Path.Combine("runtimes", "linux-x64", "native", "libnbltest.so"), native);
+        var nativeAsset = Assert.Single(resolved.NativeLibraries);
+        Assert.EndsWith(Path.Combine("runtimes", "linux-x64", "native", "libnbltest.so"), nativeAsset);
+
+        // The native asset is loadable through the package: DllImport("nbltest") finds libnbltest.so.
+        var native = await session.ExecuteAsync("NativeZlib.Version");
+        Assert.True(native.Status == CellStatus.Ok, native.Error?.EValue);
+        Assert.Matches(@"^1\.\d+\.\d+", Text(native.Outputs.Single()));
 
         // Referencing it again loads nothing twice: the extension does not run again.
         var again = await session.ExecuteAsync("#r \"nuget: NotebookLab.TestPkg, 1.0.0\"\nGreeter.ExtensionRuns");
@@ -114,6 +129,32 @@ public class PackageTests(LocalFeedFixture feed) : IClassFixture<LocalFeedFixtur
         Assert.Equal(0, warm.RestoreCount);
         Assert.Equal(first.RuntimeAssemblies, second.RuntimeAssemblies);
         Assert.EndsWith("NotebookLab.TestDep.dll", Assert.Single(second.RuntimeAssemblies));
+    }
+
+    [Fact]
+    public async Task A_package_rebuilt_under_the_same_version_is_picked_up()
+    {
+        var feedDir = Path.Combine(feed.Root, "rebuilt-feed");
+        var build = Path.Combine(feed.Root, "rebuilt-build");
+        string Build(int answer) => TestPackages.CompileLibrary("NotebookLab.TestRebuilt",
+            $"namespace NotebookLab.TestRebuilt; public static class Version {{ public static int Answer => {answer}; }}",
+            Path.Combine(build, $"v{answer}", "NotebookLab.TestRebuilt.dll"));
+        TestPackages.WriteNupkg(feedDir, "NotebookLab.TestRebuilt", "0.1.0-dev",
+            new Dictionary<string, byte[]> { ["lib/net8.0/NotebookLab.TestRebuilt.dll"] = File.ReadAllBytes(Build(1)) });
+        var resolver = new PackageResolver(feed.Cache, feed.PackagesFolder, onlyNotebookSources: true);
+        PackageRequest[] request = [new("NotebookLab.TestRebuilt", "0.1.0-dev")];
+        var first = await resolver.ResolveAsync(request, [feedDir]);
+
+        File.Delete(Path.Combine(feedDir, "NotebookLab.TestRebuilt.0.1.0-dev.nupkg"));
+        TestPackages.WriteNupkg(feedDir, "NotebookLab.TestRebuilt", "0.1.0-dev",
+            new Dictionary<string, byte[]> { ["lib/net8.0/NotebookLab.TestRebuilt.dll"] = File.ReadAllBytes(Build(2)) });
+        File.SetLastWriteTimeUtc(Path.Combine(feedDir, "NotebookLab.TestRebuilt.0.1.0-dev.nupkg"), DateTime.UtcNow.AddMinutes(1));
+        var second = await resolver.ResolveAsync(request, [feedDir]);
+
+        var dll = Assert.Single(second.RuntimeAssemblies);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(build, "v2", "NotebookLab.TestRebuilt.dll")), File.ReadAllBytes(dll));
+        Assert.Equal(2, resolver.RestoreCount);
+        Assert.Equal(Assert.Single(first.RuntimeAssemblies), dll);
     }
 
     [Fact]

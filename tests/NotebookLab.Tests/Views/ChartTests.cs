@@ -228,3 +228,27 @@ public class ChartTests
         Assert.Contains("'bad'", e.Message);
     }
 }
+
+/// <summary>Changes the process-wide plotly.js source, so it runs apart from the other chart tests.</summary>
+[Collection(nameof(LiveDisplayCollection))]
+public class PlotlyOfflineTests
+{
+    [Fact]
+    public void Offline_mode_embeds_plotly_js_once_and_hides_amd_define_while_it_loads()
+    {
+        try
+        {
+            PlotlyHtml.UseOffline();
+            var first = Charts.Lines([0, 1], null, null, null, ("a", [0, 1])).ToHtml();
+            var second = Charts.Lines([0, 1], null, null, null, ("b", [1, 0])).ToHtml();
+            Assert.True(first.Length > 3_000_000, $"first chart should carry plotly.js, is {first.Length} chars");
+            Assert.True(second.Length < 200_000, $"second chart should reuse it, is {second.Length} chars");
+            var scripts = first.Split("<script", StringSplitOptions.None).Skip(1).ToList();
+            Assert.Equal(4, scripts.Count); // hide define, plotly.js, restore define, the chart's loader
+            Assert.Contains("window.define = undefined", scripts[0]);
+            Assert.Contains("window.define = window.__nlDefine", scripts[2]);
+            Assert.Equal(1, second.Split("<script").Length - 1);
+        }
+        finally { PlotlyHtml.Source = PlotlyJsSource.Cdn; }
+    }
+}

@@ -110,12 +110,12 @@ public class ModelSummaryTests
     public void Default_text_looks_like_torchinfo_with_a_tree()
     {
         using var model = ResNet.ResNet18(numClasses: 10, smallInputs: true);
-        var text = ModelSummary.Summary(model, [1, 3, 32, 32], depth: 2).ToPlainText();
+        var text = ModelSummary.Summary(model, [1, 3, 8, 8], depth: 2).ToPlainText();
         Assert.Contains("├─layer1 (Sequential)", text);
         Assert.Contains("│   └─1 (BasicBlock)", text);
         Assert.Contains("Total params: 11,173,962", text);
         Assert.Contains("[1, 10]", text);
-        var e = Assert.Throws<ArgumentException>(() => ModelSummary.Summary(model, [3, 32, 32]));
+        var e = Assert.Throws<ArgumentException>(() => ModelSummary.Summary(model, [3, 8, 8]));
         Assert.Contains("N×C×H×W", e.Message);
     }
 }

@@ -55,6 +55,38 @@ public class TensorViewTests
     }
 
     [Fact]
+    public void Std_stays_accurate_when_the_mean_dwarfs_the_spread()
+    {
+        manual_seed(3);
+        using var t = randn(100_000) * 0.01f + 1000f;
+        var s = new TensorView(t).Stats!;
+        Assert.Equal(t.std().item<float>(), s.Std, 0.01 * s.Std);
+        Assert.Equal(t.to(ScalarType.Float64).mean().item<double>(), s.Mean, 1e-6);
+    }
+
+    [Fact]
+    public void Direct_memory_path_and_torch_path_agree()
+    {
+        manual_seed(5);
+        using var a = randn(40, 70);
+        a[3, 4] = tensor(float.NaN);
+        a[5, 6] = tensor(float.NegativeInfinity);
+        using var transposed = a.t();                  // non-contiguous: torch ops path
+        using var copy = transposed.contiguous();      // contiguous: direct memory path
+        var (slow, fast) = (new TensorView(transposed), new TensorView(copy));
+        Assert.Equal(slow.Stats!.NaNCount, fast.Stats!.NaNCount);
+        Assert.Equal(1, fast.Stats.InfCount);
+        Assert.Equal(slow.Stats.Min, fast.Stats.Min, 6);
+        Assert.Equal(slow.Stats.Max, fast.Stats.Max, 6);
+        Assert.Equal(slow.Stats.Mean, fast.Stats.Mean, 6);
+        Assert.Equal(slow.Stats.Std, fast.Stats.Std, 5);
+        Assert.Equal(slow.Grids[0].Cells.Cast<string>(), fast.Grids[0].Cells.Cast<string>());
+        Assert.Equal(slow.ImageDataUri, fast.ImageDataUri);
+        using var d = copy.to(ScalarType.Float64);
+        Assert.Equal(fast.Stats.Std, new TensorView(d).Stats!.Std, 5);
+    }
+
+    [Fact]
     public void Higher_ranks_show_labelled_slices_and_count_the_rest()
     {
         using var t = arange(0, 5 * 4 * 3 * 3, dtype: ScalarType.Float32).reshape(5, 4, 3, 3);

@@ -120,6 +120,14 @@ public sealed class CharLanguageModel : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>Text version with a NotebookLab tokenizer (e.g. <see cref="Data.CharTokenizer"/>): returns prompt + sampled text.</summary>
+    public string Sample(Data.Tokenizer tokenizer, string prompt, int length, double temperature = 1.0, long seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        using var ids = tokenizer.Encode(prompt);
+        return prompt + tokenizer.Decode((IEnumerable<long>)Sample(ids.data<long>().ToArray(), length, temperature, seed));
+    }
+
     /// <summary>Text version of <see cref="Sample(IReadOnlyList{long}, int, double, long)"/>: encodes the prompt, decodes prompt + sample.</summary>
     public string Sample(string prompt, int length, double temperature, long seed, Func<string, IReadOnlyList<long>> encode, Func<IReadOnlyList<long>, string> decode)
     {

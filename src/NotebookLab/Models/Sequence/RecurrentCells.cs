@@ -210,8 +210,25 @@ public sealed class LstmCell : RecurrentCellBase<(Tensor h, Tensor c)?, (Tensor 
 /// </summary>
 public sealed class GruCell : RecurrentCellBase<Tensor?, Tensor>
 {
-    public GruCell(long inputSize, long hiddenSize, bool bias = true, string name = nameof(GruCell))
-        : base(name, inputSize, hiddenSize, gateCount: 3, bias) { }
+    /// <param name="updateGateBias">if set, the update gate's effective bias (b_iz + b_hz) starts at this value; since
+    /// h' = (1 − z) ⊙ n + z ⊙ h, a positive value makes the cell keep its state by default (the GRU's forget-gate-bias trick).</param>
+    public GruCell(long inputSize, long hiddenSize, bool bias = true, double? updateGateBias = null, string name = nameof(GruCell))
+        : base(name, inputSize, hiddenSize, gateCount: 3, bias)
+    {
+        if (updateGateBias is double value) SetUpdateGateBias(value);
+    }
+
+    /// <summary>Sets the update gate's effective bias: b_iz = <paramref name="value"/>, b_hz = 0.</summary>
+    public void SetUpdateGateBias(double value)
+    {
+        if (bias_ih is null || bias_hh is null)
+            throw new InvalidOperationException($"{GetName()}: the cell was created with bias: false, so it has no update-gate bias to set.");
+        using (torch.no_grad())
+        {
+            bias_ih[TensorIndex.Slice(HiddenSize, 2 * HiddenSize)].fill_(value);
+            bias_hh[TensorIndex.Slice(HiddenSize, 2 * HiddenSize)].fill_(0);
+        }
+    }
 
     public override Tensor forward(Tensor input, Tensor? hidden)
     {

@@ -163,8 +163,10 @@ public sealed class Lstm : RecurrentLayerBase<LstmCell, (Tensor h0, Tensor c0)?,
 /// <summary>The GRU unrolled over time from <see cref="GruCell"/>; matches <c>nn.GRU</c> with copied weights.</summary>
 public sealed class Gru : RecurrentLayerBase<GruCell, Tensor?, (Tensor output, Tensor h_n)>
 {
-    public Gru(long inputSize, long hiddenSize, int numLayers = 1, bool bias = true, bool batchFirst = false, string name = nameof(Gru))
-        : base(name, inputSize, hiddenSize, numLayers, batchFirst, d => new GruCell(d, hiddenSize, bias)) { }
+    /// <param name="updateGateBias">if set, every layer's update gate starts with this effective bias (see <see cref="GruCell"/>).</param>
+    public Gru(long inputSize, long hiddenSize, int numLayers = 1, bool bias = true, bool batchFirst = false,
+               double? updateGateBias = null, string name = nameof(Gru))
+        : base(name, inputSize, hiddenSize, numLayers, batchFirst, d => new GruCell(d, hiddenSize, bias, updateGateBias)) { }
 
     /// <returns>output [T, B, H] (or [B, T, H]) and h_n [num_layers, B, H]</returns>
     public override (Tensor output, Tensor h_n) forward(Tensor input, Tensor? h0 = null)

@@ -35,16 +35,19 @@ public sealed class RecurrentNetwork : nn.Module<Tensor, Tensor>
 
     /// <param name="inputSize">features per step for real-valued input [B, T, inputSize]; with <paramref name="vocabSize"/>, the embedding size.</param>
     /// <param name="vocabSize">if set, the input is token ids [B, T] embedded into <paramref name="inputSize"/> dimensions.</param>
-    /// <param name="forgetGateBias">LSTM only: initial effective forget-gate bias.</param>
+    /// <param name="forgetGateBias">LSTM only: initial effective forget-gate bias (b_if + b_hf).</param>
+    /// <param name="updateGateBias">GRU only: initial effective update-gate bias (b_iz + b_hz).</param>
     public RecurrentNetwork(RecurrentKind kind, long inputSize, long hiddenSize, long outputSize,
                             SequenceReadout readout = SequenceReadout.LastStep, long? vocabSize = null, int numLayers = 1,
-                            bool fromEquations = false, double? forgetGateBias = null, string name = nameof(RecurrentNetwork)) : base(name)
+                            bool fromEquations = false, double? forgetGateBias = null, double? updateGateBias = null, string name = nameof(RecurrentNetwork)) : base(name)
     {
         ShapeGuard.RequirePositive(inputSize, name, nameof(inputSize));
         ShapeGuard.RequirePositive(hiddenSize, name, nameof(hiddenSize));
         ShapeGuard.RequirePositive(outputSize, name, nameof(outputSize));
         if (forgetGateBias is not null && kind != RecurrentKind.Lstm)
             throw new ArgumentException($"{name}: forgetGateBias applies to an LSTM only, not to {kind}.", nameof(forgetGateBias));
+        if (updateGateBias is not null && kind != RecurrentKind.Gru)
+            throw new ArgumentException($"{name}: updateGateBias applies to a GRU only, not to {kind}.", nameof(updateGateBias));
         (Kind, Readout, InputSize, VocabSize) = (kind, readout, inputSize, vocabSize);
         if (vocabSize is long v)
         {
@@ -55,15 +58,15 @@ public sealed class RecurrentNetwork : nn.Module<Tensor, Tensor>
         {
             (RecurrentKind.Rnn, true) => new ElmanRnn(inputSize, hiddenSize, numLayers, batchFirst: true),
             (RecurrentKind.Lstm, true) => new Lstm(inputSize, hiddenSize, numLayers, batchFirst: true, forgetGateBias: forgetGateBias),
-            (RecurrentKind.Gru, true) => new Gru(inputSize, hiddenSize, numLayers, batchFirst: true),
+            (RecurrentKind.Gru, true) => new Gru(inputSize, hiddenSize, numLayers, batchFirst: true, updateGateBias: updateGateBias),
             (RecurrentKind.Rnn, false) => nn.RNN(inputSize, hiddenSize, numLayers, batchFirst: true),
             (RecurrentKind.Lstm, false) => nn.LSTM(inputSize, hiddenSize, numLayers, batchFirst: true),
             (RecurrentKind.Gru, false) => nn.GRU(inputSize, hiddenSize, numLayers, batchFirst: true),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
-        if (!fromEquations && forgetGateBias is double fb)
+        if (!fromEquations && (forgetGateBias ?? updateGateBias) is double fb)
         {
-            // nn.LSTM keeps the same (i, f, g, o) layout: set b_if = fb, b_hf = 0 in every layer.
+            // LSTM rows (i, f, g, o) and GRU rows (r, z, n) both have the gate to set in rows [H, 2H): b_i· = fb, b_h· = 0.
             using var noGrad = torch.no_grad();
             foreach (var (pname, p) in rnn.named_parameters())
             {

@@ -21,7 +21,7 @@ public static partial class SvgRenderer
             Title = spec.Title,
             TitleFontSize = 14,
             TitleFontWeight = FontWeights.Normal,
-            DefaultFont = "Helvetica, Arial, sans-serif",
+            DefaultFont = "Arial",
             PlotAreaBorderColor = OxyColor.FromRgb(200, 200, 200),
             Background = OxyColors.White,
         };
@@ -63,8 +63,8 @@ public static partial class SvgRenderer
         if (spec.ShowLegend && spec.Series.Count(s => s is not HeatmapSeries) > 1)
             model.Legends.Add(new Legend
             {
-                LegendPosition = LegendPosition.RightTop, LegendPlacement = LegendPlacement.Outside,
-                LegendBorder = OxyColors.Transparent, LegendBackground = OxyColor.FromAColor(220, OxyColors.White),
+                LegendPosition = LegendPosition.TopRight, LegendPlacement = LegendPlacement.Inside,
+                LegendBorder = OxyColors.Transparent, LegendBackground = OxyColor.FromAColor(220, OxyColors.White), LegendPadding = 10,
             });
         return model;
     }
@@ -84,6 +84,7 @@ public static partial class SvgRenderer
         axis.MajorGridlineStyle = LineStyle.Solid;
         axis.MajorGridlineColor = OxyColor.FromRgb(235, 235, 235);
         axis.TickStyle = TickStyle.Outside;
+        axis.AxisTitleDistance = position == AxisPosition.Left ? 16 : 4;
         if (a.Min is { } min) axis.Minimum = min;
         if (a.Max is { } max) axis.Maximum = max;
         return axis;
@@ -94,6 +95,8 @@ public static partial class SvgRenderer
         // Horizontal bars drawn as rectangles on numeric axes: category i sits at y = i, first category at the top
         // (as in the interactive chart, whose category axis is reversed).
         var categories = bars.SelectMany(b => b.Categories).Distinct().ToList();
+        // Category names are not what OxyPlot measures for this numeric axis: reserve their width explicitly.
+        model.PlotMargins = new OxyThickness(Math.Min(260, 16 + 7 * categories.Max(c => c.Length)) + (spec.YAxis.Title is null ? 0 : 18), double.NaN, double.NaN, double.NaN);
         model.Axes.Add(new LinearAxis
         {
             Position = AxisPosition.Left, Title = spec.YAxis.Title, StartPosition = 1, EndPosition = 0,
@@ -132,7 +135,7 @@ public static partial class SvgRenderer
     {
         var (rows, cols) = (m.Z.GetLength(0), m.Z.GetLength(1));
         model.Axes.Add(new CategoryAxis { Position = AxisPosition.Bottom, Title = spec.XAxis.Title, ItemsSource = m.XLabels, Angle = m.XLabels.Any(l => l.Length > 3) && cols > 6 ? -45 : 0, GapWidth = 0 });
-        model.Axes.Add(new CategoryAxis { Position = AxisPosition.Left, Title = spec.YAxis.Title, ItemsSource = m.YLabels, StartPosition = 1, EndPosition = 0, GapWidth = 0 });
+        model.Axes.Add(new CategoryAxis { Position = AxisPosition.Left, Title = spec.YAxis.Title, ItemsSource = m.YLabels, StartPosition = 1, EndPosition = 0, GapWidth = 0, AxisTitleDistance = 10 });
         var data = new double[cols, rows];
         double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
         for (var r = 0; r < rows; r++)
@@ -171,7 +174,9 @@ public static partial class SvgRenderer
     /// <summary>The chart as a standalone SVG document (no XML declaration or DOCTYPE, so it also embeds in HTML).</summary>
     public static string ToSvg(ChartSpec spec)
     {
-        var svg = new SvgExporter { Width = spec.Width, Height = spec.Height }.ExportToString(ToPlotModel(spec));
+        // The vertical-alignment workaround writes explicit offsets instead of dominant-baseline, which several SVG
+        // renderers (GitHub's image proxy, librsvg) ignore: titles would be clipped and tick labels overlap ticks.
+        var svg = new SvgExporter { Width = spec.Width, Height = spec.Height, UseVerticalTextAlignmentWorkaround = true }.ExportToString(ToPlotModel(spec));
         return MakeEmbeddable(svg);
     }
 

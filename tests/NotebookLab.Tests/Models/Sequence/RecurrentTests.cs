@@ -145,6 +145,22 @@ public class RecurrentTests
     }
 
     [Fact]
+    public void UpdateGateBiasMakesTheGruKeepItsState()
+    {
+        using var scope = NewDisposeScope();
+        var gru = new Gru(3, 4, numLayers: 2, updateGateBias: 3.0);
+        foreach (var cell in gru.Cells)
+            AssertClose(torch.full(4, 3.0f), (cell.bias_ih! + cell.bias_hh!)[TensorIndex.Slice(4, 8)], what: "update bias");
+        // z ≈ 1 everywhere: h' = (1 − z) n + z h stays close to h.
+        var keeper = new GruCell(2, 3, updateGateBias: 12);
+        using (torch.no_grad()) { keeper.weight_ih.zero_(); keeper.weight_hh.zero_(); }
+        var h = torch.ones(1, 3);
+        for (int t = 0; t < 50; t++) h = keeper.call(torch.randn(1, 2), h);
+        Assert.True((h - 1).abs().max().item<float>() < 1e-2);
+        Assert.Throws<InvalidOperationException>(() => new GruCell(2, 3, bias: false, updateGateBias: 1));
+    }
+
+    [Fact]
     public void GradientsReachEveryParameterAndEarlyInputs()
     {
         using var scope = NewDisposeScope();

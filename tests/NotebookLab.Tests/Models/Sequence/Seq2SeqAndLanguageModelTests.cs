@@ -129,6 +129,18 @@ public class Seq2SeqAndLanguageModelTests
     }
 
     [Fact]
+    public void LanguageModelSamplesTextThroughACharTokenizer()
+    {
+        using var scope = NewDisposeScope();
+        var tokenizer = NotebookLab.Data.CharTokenizer.Fit("abcabc ");
+        var model = new CharLanguageModel(tokenizer.Vocabulary.Count, 4, 8, RecurrentKind.Lstm);
+        var text = model.Sample(tokenizer, "ab", 10, temperature: 1.0, seed: 3);
+        Assert.StartsWith("ab", text);
+        Assert.True(text.Length >= 12, text); // 10 sampled tokens (an untrained model may pick "<unk>", 5 characters)
+        Assert.Equal(text, model.Sample(tokenizer, "ab", 10, temperature: 1.0, seed: 3));
+    }
+
+    [Fact]
     public void LanguageModelTextSamplingAndErrors()
     {
         using var scope = NewDisposeScope();
