@@ -86,11 +86,11 @@ public class TrainingBenchmarks
 /// </summary>
 public static class MemoryGrowth
 {
-    public static int Run(int steps = 2000)
+    public static int Run(int steps = 2000, string[]? kinds = null)
     {
         TorchSharpNative.EnsureLoadable();
         bool ok = true;
-        foreach (var kind in new[] { "mlp", "cnn" })
+        foreach (var kind in kinds is { Length: > 0 } ? kinds : ["mlp", "cnn"])
         {
             Lab.Seed(0);
             var (images, labels) = FashionMnist.Load(limit: 640);
