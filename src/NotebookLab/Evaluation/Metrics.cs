@@ -117,7 +117,9 @@ public static class Metrics
         if (trainLabels.ndim != 1 || trainLabels.shape[0] != trainFeatures.shape[0] || testLabels.ndim != 1 || testLabels.shape[0] != testFeatures.shape[0])
             throw new ArgumentException($"Labels must be [N] matching the features; found train labels {Shape(trainLabels)}, test labels {Shape(testLabels)}.");
         var dev = device ?? torch.CPU;
-        int n = classes ?? (int)Math.Max(trainLabels.max().item<long>(), testLabels.max().item<long>()) + 1;
+        int n;
+        using (var labelScope = torch.NewDisposeScope())
+            n = classes ?? (int)Math.Max(trainLabels.max().item<long>(), testLabels.max().item<long>()) + 1;
         Tensor xTrain, xTest, yTrain, yTest;
         using (var scope = torch.NewDisposeScope())
         {

@@ -123,6 +123,7 @@ public static class Checkpoint
     internal static Dictionary<string, Tensor> Snapshot(nn.Module model)
     {
         var copies = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        using var scope = torch.NewDisposeScope(); // frees the detach() views
         using var noGrad = torch.no_grad();
         foreach (var (name, tensor) in model.state_dict())
             copies[name] = tensor.detach().clone().DetachFromDisposeScope();

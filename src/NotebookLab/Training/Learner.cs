@@ -140,6 +140,7 @@ public sealed class Learner
                 double lossSum = 0, correct = 0;
                 long count = 0;
                 double lr = CurrentLearningRate(opt);
+                using var correctTotal = torch.zeros(Array.Empty<long>(), dtype: ScalarType.Int64, device: Device);
                 using (var batches = Train.GetEnumerator())
                 {
                     while (true)
@@ -164,9 +165,19 @@ public sealed class Learner
                         opt.step();
 
                         double batchLoss = loss.item<float>();
-                        var (batchCorrect, batchCount) = CountCorrect(output, y);
+                        long batchCount;
+                        if (ClassificationMetrics(output, y))
+                        {
+                            // Accumulated on the device: no second synchronisation per step.
+                            correctTotal.add_(output.argmax(1).eq(y).sum());
+                            batchCount = y.shape[0];
+                        }
+                        else
+                        {
+                            (double batchCorrect, batchCount) = CountCorrect(output, y);
+                            correct += batchCorrect;
+                        }
                         lossSum += batchLoss * batchCount;
-                        correct += batchCorrect;
                         count += batchCount;
                         var record = new StepRecord(step, epoch, batchLoss, lr, x.shape[0]);
                         history.Add(record);
@@ -175,6 +186,7 @@ public sealed class Learner
                     }
                 }
                 if (count == 0) throw new InvalidOperationException("The training data yielded no batches.");
+                correct += correctTotal.item<long>();
                 if (stepsPerEpoch == 0) history.StepsPerEpoch = (int)(step / epoch);
 
                 EvaluationResult? valid = Valid is null ? null : Evaluate(Valid);
@@ -311,6 +323,9 @@ public sealed class Learner
         if (target.dtype != ScalarType.Int64)
             throw new ArgumentException($"Class targets must be int64 class indices; found {target.dtype}. Use y.to(torch.int64) (or .@long()).");
     }
+
+    bool ClassificationMetrics(Tensor output, Tensor target) =>
+        Task == TaskKind.Classification && output.ndim == 2 && target.ndim == 1;
 
     (double Correct, long Count) CountCorrect(Tensor output, Tensor target)
     {

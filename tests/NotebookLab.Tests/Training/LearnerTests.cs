@@ -31,6 +31,8 @@ public class LearnerTests
         Assert.Equal(10, history.StepsPerEpoch);
         Assert.True(history.Epochs[^1].TrainLoss < history.Epochs[0].TrainLoss * 0.5, history.ToString());
         Assert.True(history.Epochs[^1].ValidAccuracy > 0.95, history.ToString());
+        Assert.InRange(history.Epochs[^1].TrainAccuracy!.Value, 0.95, 1.0);
+        Assert.True(history.Epochs[0].TrainAccuracy < history.Epochs[^1].TrainAccuracy, history.ToString());
         Assert.Equal(["begin", .. Enumerable.Repeat("step", 10), "epoch"], observer.Events.Take(12));
         Assert.Equal("end", observer.Events[^1]);
         Assert.Equal(4, observer.Events.Count(e => e == "epoch"));
