@@ -61,6 +61,7 @@ public abstract class RecurrentCellBase<TState, TResult> : nn.Module<Tensor, TSt
 
     internal Tensor ZeroState(Tensor like, long batch) => torch.zeros(batch, HiddenSize, dtype: like.dtype, device: like.device);
 
+
     /// <summary>Copies weight_ih/weight_hh/bias_ih/bias_hh from named source parameters (e.g. "weight_ih_l0").</summary>
     internal void CopyFrom(IReadOnlyDictionary<string, Tensor> source, string suffix, string sourceName)
     {
@@ -91,12 +92,20 @@ public abstract class RecurrentCellBase<TState, TResult> : nn.Module<Tensor, TSt
         => module.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
 }
 
+/// <summary>A cell whose only state is the hidden state h (Elman RNN, GRU), as <see cref="RecurrentLayerBase{TCell, TState, TResult}"/> unrolls it.</summary>
+internal interface IHiddenStateCell
+{
+    Tensor InputProjection(Tensor x);
+    Tensor ZeroState(Tensor like, long batch);
+    Tensor Step(Tensor inputProjection, Tensor h);
+}
+
 /// <summary>
 /// The Elman (vanilla) RNN cell: <c>h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)</c>.
 /// Parameter names and layout follow <c>nn.RNNCell</c>; call <c>cell.call(x, h)</c> with x [batch, input_size]
 /// and h [batch, hidden_size] (null means zeros).
 /// </summary>
-public sealed class ElmanRnnCell : RecurrentCellBase<Tensor?, Tensor>
+public sealed class ElmanRnnCell : RecurrentCellBase<Tensor?, Tensor>, IHiddenStateCell
 {
     public ElmanRnnCell(long inputSize, long hiddenSize, bool bias = true, string name = nameof(ElmanRnnCell))
         : base(name, inputSize, hiddenSize, gateCount: 1, bias) { }
@@ -112,6 +121,11 @@ public sealed class ElmanRnnCell : RecurrentCellBase<Tensor?, Tensor>
 
     /// <summary>One step given the precomputed input projection W_ih x_t + b_ih.</summary>
     internal Tensor Step(Tensor inputProjection, Tensor h) => torch.tanh(inputProjection + HiddenProjection(h));
+
+    // The layer's shared unrolled loop reaches the internal members through IHiddenStateCell.
+    Tensor IHiddenStateCell.InputProjection(Tensor x) => InputProjection(x);
+    Tensor IHiddenStateCell.ZeroState(Tensor like, long batch) => ZeroState(like, batch);
+    Tensor IHiddenStateCell.Step(Tensor inputProjection, Tensor h) => Step(inputProjection, h);
 
     /// <summary>Copies the weights of a TorchSharp <c>nn.RNNCell</c> (tanh) into this cell.</summary>
     public ElmanRnnCell CopyWeightsFrom(RNNCell source)
@@ -208,7 +222,7 @@ public sealed class LstmCell : RecurrentCellBase<(Tensor h, Tensor c)?, (Tensor 
 /// h' = (1 − z) ⊙ n + z ⊙ h
 /// </code>
 /// </summary>
-public sealed class GruCell : RecurrentCellBase<Tensor?, Tensor>
+public sealed class GruCell : RecurrentCellBase<Tensor?, Tensor>, IHiddenStateCell
 {
     /// <param name="updateGateBias">if set, the update gate's effective bias (b_iz + b_hz) starts at this value; since
     /// h' = (1 − z) ⊙ n + z ⊙ h, a positive value makes the cell keep its state by default (the GRU's forget-gate-bias trick).</param>
@@ -248,6 +262,11 @@ public sealed class GruCell : RecurrentCellBase<Tensor?, Tensor>
         var n = torch.tanh(xs[2] + r * hs[2]);
         return (1 - z) * n + z * h;
     }
+
+    // The layer's shared unrolled loop reaches the internal members through IHiddenStateCell.
+    Tensor IHiddenStateCell.InputProjection(Tensor x) => InputProjection(x);
+    Tensor IHiddenStateCell.ZeroState(Tensor like, long batch) => ZeroState(like, batch);
+    Tensor IHiddenStateCell.Step(Tensor inputProjection, Tensor h) => Step(inputProjection, h);
 
     /// <summary>Copies the weights of a TorchSharp <c>nn.GRUCell</c> into this cell.</summary>
     public GruCell CopyWeightsFrom(GRUCell source)

@@ -59,6 +59,30 @@ public abstract class RecurrentLayerBase<TCell, TState, TResult> : nn.Module<Ten
     protected Tensor ZeroStates(Tensor like, long batch)
         => torch.zeros(NumLayers, batch, HiddenSize, dtype: like.dtype, device: like.device);
 
+    /// <summary>
+    /// The unrolled loop shared by the recurrent layers whose only state is h (Elman RNN, GRU): layer by layer, every
+    /// step of the sequence, starting from <paramref name="h0"/> or zeros.
+    /// </summary>
+    /// <returns>output [T, B, H] (or [B, T, H]) and h_n [num_layers, B, H]</returns>
+    private protected (Tensor output, Tensor h_n) UnrollHiddenState(Tensor input, Tensor? h0)
+    {
+        var x = TimeMajor(input);
+        long steps = x.shape[0], batch = x.shape[1];
+        if (h0 is not null) CheckState(h0, batch, nameof(h0));
+        var finals = new List<Tensor>();
+        for (int layer = 0; layer < NumLayers; layer++)
+        {
+            var cell = (IHiddenStateCell)cells[layer];
+            var projected = cell.InputProjection(x); // W_ih x_t + b_ih for all t in one matmul
+            var h = h0 is null ? cell.ZeroState(x, batch) : h0[layer];
+            var outputs = new Tensor[steps];
+            for (long t = 0; t < steps; t++) outputs[t] = h = cell.Step(projected[t], h);
+            x = torch.stack(outputs);
+            finals.Add(h);
+        }
+        return (Output(x), torch.stack(finals));
+    }
+
     /// <summary>Copies every layer's weights from a TorchSharp recurrent module (names weight_ih_l{k} etc.).</summary>
     protected void CopyLayersFrom(nn.Module source, string sourceName, Action<TCell, IReadOnlyDictionary<string, Tensor>, string> copyCell)
     {
@@ -79,24 +103,7 @@ public sealed class ElmanRnn : RecurrentLayerBase<ElmanRnnCell, Tensor?, (Tensor
         : base(name, inputSize, hiddenSize, numLayers, batchFirst, d => new ElmanRnnCell(d, hiddenSize, bias)) { }
 
     /// <returns>output [T, B, H] (or [B, T, H]) and h_n [num_layers, B, H]</returns>
-    public override (Tensor output, Tensor h_n) forward(Tensor input, Tensor? h0 = null)
-    {
-        var x = TimeMajor(input);
-        long steps = x.shape[0], batch = x.shape[1];
-        if (h0 is not null) CheckState(h0, batch, nameof(h0));
-        var finals = new List<Tensor>();
-        for (int layer = 0; layer < NumLayers; layer++)
-        {
-            var cell = cells[layer];
-            var projected = cell.InputProjection(x); // W_ih x_t + b_ih for all t in one matmul
-            var h = h0 is null ? cell.ZeroState(x, batch) : h0[layer];
-            var outputs = new Tensor[steps];
-            for (long t = 0; t < steps; t++) outputs[t] = h = cell.Step(projected[t], h);
-            x = torch.stack(outputs);
-            finals.Add(h);
-        }
-        return (Output(x), torch.stack(finals));
-    }
+    public override (Tensor output, Tensor h_n) forward(Tensor input, Tensor? h0 = null) => UnrollHiddenState(input, h0);
 
     public new (Tensor output, Tensor h_n) call(Tensor input, Tensor? h0 = null) => base.call(input, h0);
 
@@ -169,24 +176,7 @@ public sealed class Gru : RecurrentLayerBase<GruCell, Tensor?, (Tensor output, T
         : base(name, inputSize, hiddenSize, numLayers, batchFirst, d => new GruCell(d, hiddenSize, bias, updateGateBias)) { }
 
     /// <returns>output [T, B, H] (or [B, T, H]) and h_n [num_layers, B, H]</returns>
-    public override (Tensor output, Tensor h_n) forward(Tensor input, Tensor? h0 = null)
-    {
-        var x = TimeMajor(input);
-        long steps = x.shape[0], batch = x.shape[1];
-        if (h0 is not null) CheckState(h0, batch, nameof(h0));
-        var finals = new List<Tensor>();
-        for (int layer = 0; layer < NumLayers; layer++)
-        {
-            var cell = cells[layer];
-            var projected = cell.InputProjection(x);
-            var h = h0 is null ? cell.ZeroState(x, batch) : h0[layer];
-            var outputs = new Tensor[steps];
-            for (long t = 0; t < steps; t++) outputs[t] = h = cell.Step(projected[t], h);
-            x = torch.stack(outputs);
-            finals.Add(h);
-        }
-        return (Output(x), torch.stack(finals));
-    }
+    public override (Tensor output, Tensor h_n) forward(Tensor input, Tensor? h0 = null) => UnrollHiddenState(input, h0);
 
     public new (Tensor output, Tensor h_n) call(Tensor input, Tensor? h0 = null) => base.call(input, h0);
 
