@@ -61,6 +61,19 @@ public abstract class RecurrentCellBase<TState, TResult> : nn.Module<Tensor, TSt
 
     internal Tensor ZeroState(Tensor like, long batch) => torch.zeros(batch, HiddenSize, dtype: like.dtype, device: like.device);
 
+    /// <summary>Sets one gate's effective bias: that gate's block of bias_ih = <paramref name="value"/>, of bias_hh = 0.</summary>
+    /// <param name="gateIndex">the gate's block in the stacked weights (e.g. 1 for the LSTM's f, 1 for the GRU's z)</param>
+    /// <param name="gateName">how the error message names the gate, e.g. "forget-gate"</param>
+    protected void SetGateBias(int gateIndex, double value, string gateName)
+    {
+        if (bias_ih is null || bias_hh is null)
+            throw new InvalidOperationException($"{GetName()}: the cell was created with bias: false, so it has no {gateName} bias to set.");
+        using (torch.no_grad())
+        {
+            bias_ih[TensorIndex.Slice(gateIndex * HiddenSize, (gateIndex + 1) * HiddenSize)].fill_(value);
+            bias_hh[TensorIndex.Slice(gateIndex * HiddenSize, (gateIndex + 1) * HiddenSize)].fill_(0);
+        }
+    }
 
     /// <summary>Copies weight_ih/weight_hh/bias_ih/bias_hh from named source parameters (e.g. "weight_ih_l0").</summary>
     internal void CopyFrom(IReadOnlyDictionary<string, Tensor> source, string suffix, string sourceName)
@@ -165,16 +178,7 @@ public sealed class LstmCell : RecurrentCellBase<(Tensor h, Tensor c)?, (Tensor 
     }
 
     /// <summary>Sets the forget gate's effective bias: b_if = <paramref name="value"/>, b_hf = 0.</summary>
-    public void SetForgetGateBias(double value)
-    {
-        if (bias_ih is null || bias_hh is null)
-            throw new InvalidOperationException($"{GetName()}: the cell was created with bias: false, so it has no forget-gate bias to set.");
-        using (torch.no_grad())
-        {
-            bias_ih[TensorIndex.Slice(HiddenSize, 2 * HiddenSize)].fill_(value);
-            bias_hh[TensorIndex.Slice(HiddenSize, 2 * HiddenSize)].fill_(0);
-        }
-    }
+    public void SetForgetGateBias(double value) => SetGateBias(1, value, "forget-gate");
 
     public override (Tensor h, Tensor c) forward(Tensor input, (Tensor h, Tensor c)? state)
     {
@@ -233,16 +237,7 @@ public sealed class GruCell : RecurrentCellBase<Tensor?, Tensor>, IHiddenStateCe
     }
 
     /// <summary>Sets the update gate's effective bias: b_iz = <paramref name="value"/>, b_hz = 0.</summary>
-    public void SetUpdateGateBias(double value)
-    {
-        if (bias_ih is null || bias_hh is null)
-            throw new InvalidOperationException($"{GetName()}: the cell was created with bias: false, so it has no update-gate bias to set.");
-        using (torch.no_grad())
-        {
-            bias_ih[TensorIndex.Slice(HiddenSize, 2 * HiddenSize)].fill_(value);
-            bias_hh[TensorIndex.Slice(HiddenSize, 2 * HiddenSize)].fill_(0);
-        }
-    }
+    public void SetUpdateGateBias(double value) => SetGateBias(1, value, "update-gate");
 
     public override Tensor forward(Tensor input, Tensor? hidden)
     {

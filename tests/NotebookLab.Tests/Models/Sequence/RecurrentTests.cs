@@ -161,6 +161,15 @@ public class RecurrentTests
     }
 
     [Fact]
+    public void GateBiasWithoutBiasesNamesTheGate()
+    {
+        var lstm = Assert.Throws<InvalidOperationException>(() => new LstmCell(2, 3, bias: false, forgetGateBias: 1));
+        Assert.Equal("LstmCell: the cell was created with bias: false, so it has no forget-gate bias to set.", lstm.Message);
+        var gru = Assert.Throws<InvalidOperationException>(() => new GruCell(2, 3, bias: false).SetUpdateGateBias(1));
+        Assert.Equal("GruCell: the cell was created with bias: false, so it has no update-gate bias to set.", gru.Message);
+    }
+
+    [Fact]
     public void GradientsReachEveryParameterAndEarlyInputs()
     {
         using var scope = NewDisposeScope();
