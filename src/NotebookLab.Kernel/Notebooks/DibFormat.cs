@@ -21,15 +21,7 @@ public static class DibFormat
         ["mermaid"] = "mermaid", ["value"] = "value", ["sql"] = "sql", ["kql"] = "kql", ["http"] = "http",
     };
 
-    public static Notebook Read(string path)
-    {
-        string text;
-        try { text = File.ReadAllText(path); }
-        catch (IOException e) { throw new NotebookFormatException(path, $"cannot read the file: {e.Message}", inner: e); }
-        var notebook = Parse(text, path);
-        notebook.SourcePath = Path.GetFullPath(path);
-        return notebook;
-    }
+    public static Notebook Read(string path) => NotebookFile.ReadWith(path, Parse);
 
     public static Notebook Parse(string text, string pathForMessages)
     {
@@ -137,5 +129,23 @@ public static class NotebookFile
             ".dib" => DibFormat.Read(path),
             var ext => throw new NotebookFormatException(path, $"unsupported notebook extension '{ext}' (expected .ipynb or .dib)."),
         };
+    }
+
+    /// <summary>
+    /// Reads <paramref name="path"/>'s text and parses it with <paramref name="parse"/> (text, path for messages), then
+    /// records the full path as <see cref="Notebook.SourcePath"/>. A file that cannot be read (I/O error, permission
+    /// denied, a directory) becomes a <see cref="NotebookFormatException"/> naming it.
+    /// </summary>
+    internal static Notebook ReadWith(string path, Func<string, string, Notebook> parse)
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new NotebookFormatException(path, $"cannot read the file: {e.Message}", inner: e);
+        }
+        var notebook = parse(text, path);
+        notebook.SourcePath = Path.GetFullPath(path);
+        return notebook;
     }
 }

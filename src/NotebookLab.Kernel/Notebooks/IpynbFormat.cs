@@ -20,15 +20,7 @@ public static class IpynbFormat
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static Notebook Read(string path)
-    {
-        string text;
-        try { text = File.ReadAllText(path); }
-        catch (IOException e) { throw new NotebookFormatException(path, $"cannot read the file: {e.Message}", inner: e); }
-        var notebook = Parse(text, path);
-        notebook.SourcePath = Path.GetFullPath(path);
-        return notebook;
-    }
+    public static Notebook Read(string path) => NotebookFile.ReadWith(path, Parse);
 
     /// <summary>Parses notebook JSON; <paramref name="pathForMessages"/> names the source in errors.</summary>
     public static Notebook Parse(string json, string pathForMessages)

@@ -119,6 +119,26 @@ public class NotebookFormatTests : IDisposable
         Assert.Contains("malformed notebook JSON", e.Message);
     }
 
+    [Fact]
+    public void Unreadable_paths_are_reported_as_format_errors()
+    {
+        // A directory cannot be opened as a file: .NET raises UnauthorizedAccessException (permission-denied path;
+        // chmod 000 would not deny reads here because the tests may run as root).
+        var folder = Directory.CreateDirectory(Path.Combine(dir, "folder.ipynb")).FullName;
+        foreach (var read in new Func<string, Notebook>[] { IpynbFormat.Read, DibFormat.Read })
+        {
+            var denied = Assert.Throws<NotebookFormatException>(() => read(folder));
+            Assert.IsType<UnauthorizedAccessException>(denied.InnerException);
+            Assert.Equal(folder, denied.Path);
+            Assert.StartsWith($"{folder}: cannot read the file: ", denied.Message);
+
+            var missing = Path.Combine(dir, "no-such-folder", "x.dib");
+            var io = Assert.Throws<NotebookFormatException>(() => read(missing));
+            Assert.IsAssignableFrom<IOException>(io.InnerException);
+            Assert.StartsWith($"{missing}: cannot read the file: ", io.Message);
+        }
+    }
+
     [Theory]
     [InlineData("[1, 2]", "a notebook must be a JSON object")]
     [InlineData("{\"nbformat\": 3, \"cells\": []}", "nbformat 3 is not supported")]
