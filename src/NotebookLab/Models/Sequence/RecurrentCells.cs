@@ -9,7 +9,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace NotebookLab.Models.Sequence;
 
 /// <summary>Shared parameter handling for the recurrent cells (PyTorch layout: gates stacked along rows).</summary>
-public abstract class RecurrentCellBase<TState, TResult> : nn.Module<Tensor, TState, TResult>
+public abstract class RecurrentCellBase<TState, TResult> : nn.Module<Tensor, TState, TResult>, IRecurrentCell
 {
     /// <summary>Input-to-hidden weights, shape [gates·hidden_size, input_size].</summary>
     public Parameter weight_ih;
@@ -61,6 +61,9 @@ public abstract class RecurrentCellBase<TState, TResult> : nn.Module<Tensor, TSt
 
     internal Tensor ZeroState(Tensor like, long batch) => torch.zeros(batch, HiddenSize, dtype: like.dtype, device: like.device);
 
+    Tensor IRecurrentCell.InputProjection(Tensor x) => InputProjection(x);
+    Tensor IRecurrentCell.ZeroState(Tensor like, long batch) => ZeroState(like, batch);
+
     /// <summary>Sets one gate's effective bias: that gate's block of bias_ih = <paramref name="value"/>, of bias_hh = 0.</summary>
     /// <param name="gateIndex">the gate's block in the stacked weights (e.g. 1 for the LSTM's f, 1 for the GRU's z)</param>
     /// <param name="gateName">how the error message names the gate, e.g. "forget-gate"</param>
@@ -105,11 +108,16 @@ public abstract class RecurrentCellBase<TState, TResult> : nn.Module<Tensor, TSt
         => module.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
 }
 
-/// <summary>A cell whose only state is the hidden state h (Elman RNN, GRU), as <see cref="RecurrentLayerBase{TCell, TState, TResult}"/> unrolls it.</summary>
-internal interface IHiddenStateCell
+/// <summary>What every cell offers the layers that unroll it (implemented once, by <see cref="RecurrentCellBase{TState, TResult}"/>).</summary>
+internal interface IRecurrentCell
 {
     Tensor InputProjection(Tensor x);
     Tensor ZeroState(Tensor like, long batch);
+}
+
+/// <summary>A cell whose only state is the hidden state h (Elman RNN, GRU), as <see cref="RecurrentLayerBase{TCell, TState, TResult}"/> unrolls it.</summary>
+internal interface IHiddenStateCell : IRecurrentCell
+{
     Tensor Step(Tensor inputProjection, Tensor h);
 }
 
@@ -135,9 +143,6 @@ public sealed class ElmanRnnCell : RecurrentCellBase<Tensor?, Tensor>, IHiddenSt
     /// <summary>One step given the precomputed input projection W_ih x_t + b_ih.</summary>
     internal Tensor Step(Tensor inputProjection, Tensor h) => torch.tanh(inputProjection + HiddenProjection(h));
 
-    // The layer's shared unrolled loop reaches the internal members through IHiddenStateCell.
-    Tensor IHiddenStateCell.InputProjection(Tensor x) => InputProjection(x);
-    Tensor IHiddenStateCell.ZeroState(Tensor like, long batch) => ZeroState(like, batch);
     Tensor IHiddenStateCell.Step(Tensor inputProjection, Tensor h) => Step(inputProjection, h);
 
     /// <summary>Copies the weights of a TorchSharp <c>nn.RNNCell</c> (tanh) into this cell.</summary>
@@ -258,9 +263,6 @@ public sealed class GruCell : RecurrentCellBase<Tensor?, Tensor>, IHiddenStateCe
         return (1 - z) * n + z * h;
     }
 
-    // The layer's shared unrolled loop reaches the internal members through IHiddenStateCell.
-    Tensor IHiddenStateCell.InputProjection(Tensor x) => InputProjection(x);
-    Tensor IHiddenStateCell.ZeroState(Tensor like, long batch) => ZeroState(like, batch);
     Tensor IHiddenStateCell.Step(Tensor inputProjection, Tensor h) => Step(inputProjection, h);
 
     /// <summary>Copies the weights of a TorchSharp <c>nn.GRUCell</c> into this cell.</summary>
