@@ -121,15 +121,16 @@ internal interface IHiddenStateCell : IRecurrentCell
     Tensor Step(Tensor inputProjection, Tensor h);
 }
 
-/// <summary>
-/// The Elman (vanilla) RNN cell: <c>h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)</c>.
-/// Parameter names and layout follow <c>nn.RNNCell</c>; call <c>cell.call(x, h)</c> with x [batch, input_size]
-/// and h [batch, hidden_size] (null means zeros).
-/// </summary>
-public sealed class ElmanRnnCell : RecurrentCellBase<Tensor?, Tensor>, IHiddenStateCell
+/// <summary>The cells whose only state is h (Elman RNN, GRU): one step is <c>Step(W_ih x + b_ih, h)</c>.</summary>
+public abstract class HiddenStateCellBase : RecurrentCellBase<Tensor?, Tensor>, IHiddenStateCell
 {
-    public ElmanRnnCell(long inputSize, long hiddenSize, bool bias = true, string name = nameof(ElmanRnnCell))
-        : base(name, inputSize, hiddenSize, gateCount: 1, bias) { }
+    private protected HiddenStateCellBase(string name, long inputSize, long hiddenSize, int gateCount, bool bias)
+        : base(name, inputSize, hiddenSize, gateCount, bias) { }
+
+    /// <summary>One step given the precomputed input projection W_ih x_t + b_ih.</summary>
+    internal abstract Tensor Step(Tensor inputProjection, Tensor h);
+
+    Tensor IHiddenStateCell.Step(Tensor inputProjection, Tensor h) => Step(inputProjection, h);
 
     public override Tensor forward(Tensor input, Tensor? hidden)
     {
@@ -139,11 +140,20 @@ public sealed class ElmanRnnCell : RecurrentCellBase<Tensor?, Tensor>, IHiddenSt
         CheckHidden(h, batch, GetName(), "hidden");
         return Step(InputProjection(input), h);
     }
+}
 
-    /// <summary>One step given the precomputed input projection W_ih x_t + b_ih.</summary>
-    internal Tensor Step(Tensor inputProjection, Tensor h) => torch.tanh(inputProjection + HiddenProjection(h));
+/// <summary>
+/// The Elman (vanilla) RNN cell: <c>h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)</c>.
+/// Parameter names and layout follow <c>nn.RNNCell</c>; call <c>cell.call(x, h)</c> with x [batch, input_size]
+/// and h [batch, hidden_size] (null means zeros).
+/// </summary>
+public sealed class ElmanRnnCell : HiddenStateCellBase
+{
+    public ElmanRnnCell(long inputSize, long hiddenSize, bool bias = true, string name = nameof(ElmanRnnCell))
+        : base(name, inputSize, hiddenSize, gateCount: 1, bias) { }
 
-    Tensor IHiddenStateCell.Step(Tensor inputProjection, Tensor h) => Step(inputProjection, h);
+
+    internal override Tensor Step(Tensor inputProjection, Tensor h) => torch.tanh(inputProjection + HiddenProjection(h));
 
     /// <summary>Copies the weights of a TorchSharp <c>nn.RNNCell</c> (tanh) into this cell.</summary>
     public ElmanRnnCell CopyWeightsFrom(RNNCell source)
@@ -231,7 +241,7 @@ public sealed class LstmCell : RecurrentCellBase<(Tensor h, Tensor c)?, (Tensor 
 /// h' = (1 − z) ⊙ n + z ⊙ h
 /// </code>
 /// </summary>
-public sealed class GruCell : RecurrentCellBase<Tensor?, Tensor>, IHiddenStateCell
+public sealed class GruCell : HiddenStateCellBase
 {
     /// <param name="updateGateBias">if set, the update gate's effective bias (b_iz + b_hz) starts at this value; since
     /// h' = (1 − z) ⊙ n + z ⊙ h, a positive value makes the cell keep its state by default (the GRU's forget-gate-bias trick).</param>
@@ -244,16 +254,8 @@ public sealed class GruCell : RecurrentCellBase<Tensor?, Tensor>, IHiddenStateCe
     /// <summary>Sets the update gate's effective bias: b_iz = <paramref name="value"/>, b_hz = 0.</summary>
     public void SetUpdateGateBias(double value) => SetGateBias(1, value, "update-gate");
 
-    public override Tensor forward(Tensor input, Tensor? hidden)
-    {
-        CheckInput(input, GetName());
-        var batch = input.shape[0];
-        var h = hidden ?? ZeroState(input, batch);
-        CheckHidden(h, batch, GetName(), "hidden");
-        return Step(InputProjection(input), h);
-    }
 
-    internal Tensor Step(Tensor inputProjection, Tensor h)
+    internal override Tensor Step(Tensor inputProjection, Tensor h)
     {
         var xs = inputProjection.chunk(3, dim: -1);
         var hs = HiddenProjection(h).chunk(3, dim: -1);
@@ -262,8 +264,6 @@ public sealed class GruCell : RecurrentCellBase<Tensor?, Tensor>, IHiddenStateCe
         var n = torch.tanh(xs[2] + r * hs[2]);
         return (1 - z) * n + z * h;
     }
-
-    Tensor IHiddenStateCell.Step(Tensor inputProjection, Tensor h) => Step(inputProjection, h);
 
     /// <summary>Copies the weights of a TorchSharp <c>nn.GRUCell</c> into this cell.</summary>
     public GruCell CopyWeightsFrom(GRUCell source)
