@@ -37,6 +37,14 @@ static class CliRunner
         return new Result(p.ExitCode, stdout.Result, stderr.Result, stopwatch.Elapsed);
     }
 
+    /// <summary>A notebook text field, stored either as one string or as a list of lines.</summary>
+    public static string MultilineText(JsonNode? node) => node switch
+    {
+        null => "",
+        JsonArray lines => string.Concat(lines.Select(l => l?.GetValue<string>())),
+        _ => node.GetValue<string>(),
+    };
+
     public static JsonNode ReadJson(string path) => JsonNode.Parse(File.ReadAllText(path))!;
 
     /// <summary>The code cells of a notebook file.</summary>

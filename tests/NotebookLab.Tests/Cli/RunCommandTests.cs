@@ -19,9 +19,9 @@ public class RunCommandTests : IDisposable
     static string Text(JsonNode? output) =>
         output?["output_type"]?.GetValue<string>() switch
         {
-            "stream" => string.Concat(output["text"]!.AsArray().Select(t => t!.GetValue<string>())),
+            "stream" => CliRunner.MultilineText(output["text"]),
             "error" => output["evalue"]!.GetValue<string>(),
-            _ => string.Concat(output!["data"]!["text/plain"]!.AsArray().Select(t => t!.GetValue<string>())),
+            _ => CliRunner.MultilineText(output!["data"]!["text/plain"]),
         };
 
     [RequiresToolFact("nbformat")]

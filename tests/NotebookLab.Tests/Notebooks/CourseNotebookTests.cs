@@ -93,7 +93,7 @@ public class CourseNotebookTests : IClassFixture<CourseNotebookTests.Fixture>
         foreach (var output in outputs)
         {
             var data = (JsonObject)output["data"]!;
-            var html = Flatten(data["text/html"]);
+            var html = CliRunner.MultilineText(data["text/html"]);
             var interactiveChart = html.Contains("<script", StringComparison.Ordinal) && html.Contains("plotly", StringComparison.OrdinalIgnoreCase);
             if (interactiveChart)
                 Assert.True(data.ContainsKey("image/svg+xml") || data.ContainsKey("image/png"),
@@ -111,11 +111,4 @@ public class CourseNotebookTests : IClassFixture<CourseNotebookTests.Fixture>
             Assert.All(cells, c => Assert.Empty(c["outputs"]!.AsArray()));
         }
     }
-
-    static string Flatten(JsonNode? node) => node switch
-    {
-        null => "",
-        JsonArray lines => string.Concat(lines.Select(l => l?.GetValue<string>())),
-        _ => node.GetValue<string>(),
-    };
 }
