@@ -82,7 +82,7 @@ public class ColdStartBenchmarks
         if (!Directory.EnumerateFiles(packages, "NotebookLab.*.nupkg").Any())
             throw new FileNotFoundException($"No NotebookLab package in {packages}: run dotnet pack src/NotebookLab");
         workDir = Directory.CreateTempSubdirectory("nbl-coldstart-").FullName;
-        var source1 = $"#i \\\"nuget: {packages}\\\"\\n#r \\\"nuget: TorchSharp-cpu, 0.107.0\\\"\\n#r \\\"nuget: NotebookLab, 0.1.0-dev\\\"";
+        var source1 = $"#i \\\"nuget: {packages}\\\"\\n#r \\\"nuget: TorchSharp-cpu, 0.107.0\\\"\\n#r \\\"nuget: NotebookLab, *-*\\\"";
         File.WriteAllText(Path.Combine(workDir, "torch.ipynb"), $$"""
             {"cells": [
               {"cell_type": "code", "execution_count": null, "id": "load", "metadata": {}, "outputs": [], "source": "{{source1}}"},

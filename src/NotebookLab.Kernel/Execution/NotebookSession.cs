@@ -278,7 +278,7 @@ public sealed class NotebookSession : IDisposable
         PackageResolution resolution;
         try
         {
-            resolution = await resolver.ResolveAsync(all, sources, cancellationToken);
+            resolution = await resolver.ResolveAsync(all, sources, cancellationToken, options.WorkingDirectory);
         }
         catch (PackageResolutionException e)
         {

@@ -2,8 +2,12 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Xml.Linq;
+using NuGet.Common;
+using NuGet.Configuration;
+using NuGet.Frameworks;
+using NuGet.LibraryModel;
+using NuGet.ProjectModel;
 
 namespace NotebookLab.Kernel.Packages;
 
@@ -36,8 +40,11 @@ public sealed class PackageResolutionException(string message, string? packageId
 /// <summary>
 /// Resolves NuGet packages the way the SDK (and .NET Interactive's dependency manager) does: a small generated
 /// project with the PackageReferences is restored with <c>dotnet restore</c>, and the compile, runtime and native
-/// assets are read from its <c>obj/project.assets.json</c>. Packages land in the normal global packages folder, and
-/// each package set's result is cached, so a warm run restores nothing.
+/// assets are read from its <c>obj/project.assets.json</c> with NuGet's own <see cref="LockFileUtilities"/>. Sources are
+/// the notebook's <c>#i</c> lines plus what NuGet's configuration says in the notebook's folder (its <c>nuget.config</c>
+/// files up to the root, then the user's), as in .NET Interactive. Packages land in the normal global packages folder,
+/// and each package set's result is cached (keyed also by the contents of local folder sources, so a floating
+/// <c>*-*</c> version sees a newly built package), so a warm run restores nothing.
 /// </summary>
 /// <remarks>
 /// The torch backend is switchable without editing notebooks: <see cref="TorchBackendVariable"/>
@@ -95,9 +102,14 @@ public sealed class PackageResolver
         return request with { Id = "TorchSharp-" + backend };
     }
 
+    /// <param name="sources">The notebook's <c>#i</c> sources (URLs or absolute folders).</param>
+    /// <param name="configDirectory">The notebook's folder: NuGet's configuration there adds its sources (ignored when
+    /// the resolver restores from the notebook's sources only).</param>
     public async Task<PackageResolution> ResolveAsync(IReadOnlyList<PackageRequest> packages, IReadOnlyList<string> sources,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, string? configDirectory = null)
     {
+        if (!onlyNotebookSources && configDirectory is not null)
+            sources = sources.Concat(ConfiguredSources(configDirectory)).Distinct(StringComparer.Ordinal).ToList();
         var key = CacheKey(packages, sources);
         var dir = Path.Combine(cacheRoot, key);
         var resolutionPath = Path.Combine(dir, ResolutionFile);
@@ -115,20 +127,23 @@ public sealed class PackageResolver
         await File.WriteAllTextAsync(Path.Combine(dir, "Directory.Build.targets"), "<Project />", cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(dir, "Directory.Packages.props"), "<Project />", cancellationToken);
 
-        RefreshRebuiltLocalPackages(sources);
         var (exitCode, output) = await RunRestoreAsync(project, dir, cancellationToken);
         RestoreCount++;
         var assetsPath = Path.Combine(dir, "obj", "project.assets.json");
-        JsonObject? assets = File.Exists(assetsPath) ? JsonNode.Parse(await File.ReadAllTextAsync(assetsPath, cancellationToken)) as JsonObject : null;
+        var assets = File.Exists(assetsPath) ? LockFileUtilities.GetLockFile(assetsPath, NullLogger.Instance) : null;
         var errors = RestoreErrors(assets, output);
         if (exitCode != 0 || errors.Count > 0 || assets is null)
         {
             var culprit = errors.Select(e => e.PackageId).FirstOrDefault(id => id is not null)
                 ?? packages.FirstOrDefault(p => output.Contains(p.Id, StringComparison.OrdinalIgnoreCase))?.Id;
             var detail = errors.Count > 0 ? string.Join("\n", errors.Select(e => e.Message).Distinct()) : LastLines(output, 15);
+            var hint = errors.Any(e => e.Code == NuGetLogCode.NU1101 || e.Code == NuGetLogCode.NU1102)
+                ? $"\nSources searched: {string.Join(", ", sources.DefaultIfEmpty("the configured feeds"))}. A package built in this repository " +
+                  "(NotebookLab) appears in artifacts/packages after `dotnet build src/NotebookLab.Cli` (the README's first command)."
+                : "";
             throw new PackageResolutionException(
-                culprit is null ? $"NuGet restore of {Describe(packages)} failed:\n{detail}"
-                                : $"package '{culprit}' could not be resolved:\n{detail}", culprit);
+                (culprit is null ? $"NuGet restore of {Describe(packages)} failed:\n{detail}"
+                                 : $"package '{culprit}' could not be resolved:\n{detail}") + hint, culprit);
         }
 
         var resolution = ReadAssets(assets);
@@ -138,67 +153,14 @@ public sealed class PackageResolver
         return resolution;
     }
 
-    /// <summary>
-    /// NuGet never re-extracts a package id/version it already has, so a package rebuilt into a local folder feed
-    /// under the same version (NotebookLab 0.1.0-dev during development) would silently keep its old contents. For every
-    /// .nupkg in a local <c>#i</c> folder whose hash differs from the extracted copy's, the stale copy is removed so
-    /// that this restore extracts the new one.
-    /// </summary>
-    void RefreshRebuiltLocalPackages(IReadOnlyList<string> sources)
+    /// <summary>The enabled package sources that NuGet's configuration gives in <paramref name="directory"/>.</summary>
+    public static IReadOnlyList<string> ConfiguredSources(string directory)
     {
-        var root = packagesFolder ?? GlobalPackagesFolder();
-        foreach (var source in sources.Where(Directory.Exists))
-            foreach (var nupkg in Directory.EnumerateFiles(source, "*.nupkg", SearchOption.AllDirectories))
-            {
-                try
-                {
-                    if (ReadIdentity(nupkg) is not var (id, version)) continue;
-                    var extracted = Path.Combine(root, id.ToLowerInvariant(), version.ToLowerInvariant());
-                    var hashFile = Path.Combine(extracted, $"{id.ToLowerInvariant()}.{version.ToLowerInvariant()}.nupkg.sha512");
-                    if (!File.Exists(hashFile)) continue;
-                    using var stream = File.OpenRead(nupkg);
-                    var hash = Convert.ToBase64String(SHA512.HashData(stream));
-                    if (File.ReadAllText(hashFile).Trim() != hash) Directory.Delete(extracted, recursive: true);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Xml.XmlException)
-                {
-                    // An unreadable package is left to NuGet, which reports it properly.
-                }
-            }
-    }
-
-    static string GlobalPackagesFolder()
-    {
-        var overridden = Environment.GetEnvironmentVariable("NUGET_PACKAGES");
-        if (!string.IsNullOrWhiteSpace(overridden)) return overridden;
-        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-    }
-
-    static (string Id, string Version)? ReadIdentity(string nupkg)
-    {
-        using var zip = System.IO.Compression.ZipFile.OpenRead(nupkg);
-        var entry = zip.Entries.FirstOrDefault(e => !e.FullName.Contains('/') && e.FullName.EndsWith(".nuspec", StringComparison.OrdinalIgnoreCase));
-        if (entry is null) return null;
-        using var stream = entry.Open();
-        var metadata = XDocument.Load(stream).Root?.Elements().FirstOrDefault(e => e.Name.LocalName == "metadata");
-        var id = metadata?.Elements().FirstOrDefault(e => e.Name.LocalName == "id")?.Value.Trim();
-        var version = metadata?.Elements().FirstOrDefault(e => e.Name.LocalName == "version")?.Value.Trim();
-        if (string.IsNullOrEmpty(id) || string.IsNullOrEmpty(version)) return null;
-        return (id, NormalizeVersion(version));
-    }
-
-    /// <summary>NuGet's folder name for a version: at least three numeric parts, no build metadata.</summary>
-    static string NormalizeVersion(string version)
-    {
-        var plus = version.IndexOf('+');
-        if (plus >= 0) version = version[..plus];
-        var dash = version.IndexOf('-');
-        var release = dash >= 0 ? version[..dash] : version;
-        var suffix = dash >= 0 ? version[dash..] : "";
-        var parts = release.Split('.').ToList();
-        while (parts.Count < 3) parts.Add("0");
-        if (parts.Count == 4 && parts[3] == "0") parts.RemoveAt(3);
-        return string.Join('.', parts.Select(p => int.TryParse(p, out var n) ? n.ToString(System.Globalization.CultureInfo.InvariantCulture) : p)) + suffix;
+        var settings = Settings.LoadDefaultSettings(directory);
+        return new PackageSourceProvider(settings).LoadPackageSources()
+            .Where(s => s.IsEnabled)
+            .Select(s => s.IsLocal ? Path.GetFullPath(s.Source) : s.Source)
+            .ToList();
     }
 
     static async Task<FileStream> AcquireLockAsync(string path, CancellationToken cancellationToken)
@@ -243,7 +205,7 @@ public sealed class PackageResolver
         foreach (var source in sources.Order(StringComparer.Ordinal))
         {
             sb.Append(source).Append('\n');
-            // A local folder feed can change under the same package version: its .nupkg files are part of the key.
+            // A local folder feed gains new builds (a floating `*-*` must see them): its .nupkg files are part of the key.
             if (Directory.Exists(source))
                 foreach (var file in Directory.EnumerateFiles(source, "*.nupkg", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
                 {
@@ -263,8 +225,9 @@ public sealed class PackageResolver
             new XElement("NuGetAudit", "false"),
             new XElement("DisableImplicitNuGetFallbackFolder", "true"),
             new XElement("NoWarn", "NU1603;NU1701;NU1602"));
-        if (onlyNotebookSources) properties.Add(new XElement("RestoreSources", string.Join(";", sources)));
-        else if (sources.Count > 0) properties.Add(new XElement("RestoreAdditionalProjectSources", string.Join(";", sources)));
+        // The sources are complete (the notebook's, or those plus its folder's NuGet configuration), so they replace the
+        // generated project's own; with none given, the user's configured feeds apply.
+        if (onlyNotebookSources || sources.Count > 0) properties.Add(new XElement("RestoreSources", string.Join(";", sources)));
         if (packagesFolder is not null) properties.Add(new XElement("RestorePackagesPath", packagesFolder));
         var items = new XElement("ItemGroup",
             packages.Select(p => new XElement("PackageReference", new XAttribute("Include", p.Id), new XAttribute("Version", p.Version ?? "*"))));
@@ -301,68 +264,58 @@ public sealed class PackageResolver
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    sealed record RestoreError(string Message, string? PackageId);
+    sealed record RestoreError(string Message, string? PackageId, NuGetLogCode Code);
 
-    static List<RestoreError> RestoreErrors(JsonObject? assets, string output)
+    static List<RestoreError> RestoreErrors(LockFile? assets, string output)
     {
-        var errors = new List<RestoreError>();
-        if (assets?["logs"] is JsonArray logs)
-            foreach (var log in logs.OfType<JsonObject>())
-                if (log["level"]?.GetValue<string>() == "Error")
-                    errors.Add(new($"{log["code"]?.GetValue<string>()}: {log["message"]?.GetValue<string>()}", log["libraryId"]?.GetValue<string>()));
+        var errors = assets?.LogMessages.Where(m => m.Level == LogLevel.Error)
+            .Select(m => new RestoreError($"{m.Code}: {m.Message}", m.LibraryId, m.Code)).ToList() ?? [];
         if (errors.Count == 0)
             foreach (var line in output.Split('\n'))
                 if (line.Contains(": error ", StringComparison.Ordinal))
-                    errors.Add(new(line.Trim(), null));
+                    errors.Add(new(line.Trim(), null, NuGetLogCode.Undefined));
         return errors;
     }
 
     static string LastLines(string text, int count) =>
         string.Join("\n", text.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(count));
 
-    PackageResolution ReadAssets(JsonObject assets)
+    PackageResolution ReadAssets(LockFile assets)
     {
-        var folders = (assets["packageFolders"] as JsonObject)?.Select(kv => kv.Key).ToList() ?? [];
-        var libraries = assets["libraries"] as JsonObject ?? new JsonObject();
-        var target = (assets["targets"] as JsonObject)?[targetFramework] as JsonObject
+        var folders = assets.PackageFolders.Select(f => f.Path).ToList();
+        var target = assets.GetTarget(NuGetFramework.Parse(targetFramework), runtimeIdentifier: null)
             ?? throw new PackageResolutionException($"project.assets.json has no {targetFramework} target.", null);
 
         var packages = new List<ResolvedPackage>();
         var compile = new List<string>();
         var runtime = new List<string>();
         var native = new List<string>();
-        foreach (var (name, node) in target)
+        foreach (var entry in target.Libraries.Where(l => l.Type == LibraryType.Package))
         {
-            if (node is not JsonObject entry || entry["type"]?.GetValue<string>() != "package") continue;
-            var slash = name.IndexOf('/');
-            var (id, version) = (name[..slash], name[(slash + 1)..]);
-            var relative = libraries[name]?["path"]?.GetValue<string>() ?? $"{id.ToLowerInvariant()}/{version.ToLowerInvariant()}";
+            var (id, version) = (entry.Name!, entry.Version!.ToNormalizedString());
+            var relative = assets.GetLibrary(entry.Name, entry.Version)?.Path ?? $"{id.ToLowerInvariant()}/{version.ToLowerInvariant()}";
             var root = folders.Select(f => Path.Combine(f, relative)).FirstOrDefault(Directory.Exists)
                 ?? throw new PackageResolutionException($"package {id} {version} was restored but is not in {string.Join(", ", folders)}.", id);
             root = Path.GetFullPath(root);
             packages.Add(new ResolvedPackage(id, version, root));
 
-            compile.AddRange(Assets(entry["compile"], root));
-            var managed = Assets(entry["runtime"], root).ToList();
-            var nativeAssets = Assets(entry["native"], root).ToList();
+            compile.AddRange(Assets(entry.CompileTimeAssemblies, root));
+            var managed = Assets(entry.RuntimeAssemblies, root).ToList();
+            var nativeAssets = Assets(entry.NativeLibraries, root).ToList();
             // RID-specific assets: take the most specific RID of linux-x64's chain that the package provides.
-            if (entry["runtimeTargets"] is JsonObject runtimeTargets)
+            var byType = entry.RuntimeTargets
+                .Where(a => RuntimeIdentifierChain.Contains(a.Runtime))
+                .GroupBy(a => a.AssetType);
+            foreach (var group in byType)
             {
-                var byType = runtimeTargets
-                    .Select(kv => (Path: kv.Key, Type: kv.Value?["assetType"]?.GetValue<string>(), Rid: kv.Value?["rid"]?.GetValue<string>()))
-                    .Where(a => a.Rid is not null && RuntimeIdentifierChain.Contains(a.Rid))
-                    .GroupBy(a => a.Type);
-                foreach (var group in byType)
+                var bestRid = group.Select(a => a.Runtime).OrderBy(r => Array.IndexOf(RuntimeIdentifierChain, r)).First();
+                var files = group.Where(a => a.Runtime == bestRid).Select(a => Path.Combine(root, a.Path)).ToList();
+                if (group.Key == "native") nativeAssets.AddRange(files);
+                else if (group.Key == "runtime")
                 {
-                    var bestRid = group.Select(a => a.Rid!).OrderBy(r => Array.IndexOf(RuntimeIdentifierChain, r)).First();
-                    var files = group.Where(a => a.Rid == bestRid).Select(a => Path.Combine(root, a.Path)).ToList();
-                    if (group.Key == "native") nativeAssets.AddRange(files);
-                    else if (group.Key == "runtime")
-                    {
-                        var names = files.Select(Path.GetFileName).ToHashSet(StringComparer.OrdinalIgnoreCase);
-                        managed.RemoveAll(m => names.Contains(Path.GetFileName(m)));
-                        managed.AddRange(files);
-                    }
+                    var names = files.Select(Path.GetFileName).ToHashSet(StringComparer.OrdinalIgnoreCase);
+                    managed.RemoveAll(m => names.Contains(Path.GetFileName(m)));
+                    managed.AddRange(files);
                 }
             }
             runtime.AddRange(managed);
@@ -371,9 +324,7 @@ public sealed class PackageResolver
         return new PackageResolution(packages, compile, runtime, native);
     }
 
-    static IEnumerable<string> Assets(JsonNode? section, string root) =>
-        section is JsonObject obj
-            ? obj.Select(kv => kv.Key).Where(p => !p.EndsWith("/_._", StringComparison.Ordinal) && p != "_._")
-                .Select(p => Path.GetFullPath(Path.Combine(root, p)))
-            : [];
+    static IEnumerable<string> Assets(IEnumerable<LockFileItem> items, string root) =>
+        items.Select(i => i.Path).Where(p => !p.EndsWith("/_._", StringComparison.Ordinal) && p != "_._")
+            .Select(p => Path.GetFullPath(Path.Combine(root, p)));
 }

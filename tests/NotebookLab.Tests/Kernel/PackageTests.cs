@@ -132,29 +132,48 @@ public class PackageTests(LocalFeedFixture feed) : IClassFixture<LocalFeedFixtur
     }
 
     [Fact]
-    public async Task A_package_rebuilt_under_the_same_version_is_picked_up()
+    public async Task A_nuget_config_in_the_notebook_folder_is_a_source_and_star_dash_star_takes_the_newest_build()
     {
-        var feedDir = Path.Combine(feed.Root, "rebuilt-feed");
-        var build = Path.Combine(feed.Root, "rebuilt-build");
-        string Build(int answer) => TestPackages.CompileLibrary("NotebookLab.TestRebuilt",
-            $"namespace NotebookLab.TestRebuilt; public static class Version {{ public static int Answer => {answer}; }}",
-            Path.Combine(build, $"v{answer}", "NotebookLab.TestRebuilt.dll"));
-        TestPackages.WriteNupkg(feedDir, "NotebookLab.TestRebuilt", "0.1.0-dev",
-            new Dictionary<string, byte[]> { ["lib/net8.0/NotebookLab.TestRebuilt.dll"] = File.ReadAllBytes(Build(1)) });
-        var resolver = new PackageResolver(feed.Cache, feed.PackagesFolder, onlyNotebookSources: true);
-        PackageRequest[] request = [new("NotebookLab.TestRebuilt", "0.1.0-dev")];
-        var first = await resolver.ResolveAsync(request, [feedDir]);
+        // The course layout: notebooks/nuget.config names ../artifacts/packages, where each build packs a new version.
+        var course = Path.Combine(feed.Root, "config-course");
+        var notebooks = Path.Combine(course, "notebooks");
+        var packages = Path.Combine(course, "artifacts", "packages");
+        Directory.CreateDirectory(notebooks);
+        File.WriteAllText(Path.Combine(notebooks, "nuget.config"), """
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration><packageSources><add key="local" value="../artifacts/packages" /></packageSources></configuration>
+            """);
+        var build = Path.Combine(feed.Root, "config-build");
+        string Build(int answer) => TestPackages.CompileLibrary("NotebookLab.TestBuilt",
+            $"namespace NotebookLab.TestBuilt; public static class Build {{ public static int Answer => {answer}; }}",
+            Path.Combine(build, $"v{answer}", "NotebookLab.TestBuilt.dll"));
+        void Pack(int answer) => TestPackages.WriteNupkg(packages, "NotebookLab.TestBuilt", $"0.1.0-dev.2026120100000{answer}.c0000000a",
+            new Dictionary<string, byte[]> { ["lib/net8.0/NotebookLab.TestBuilt.dll"] = File.ReadAllBytes(Build(answer)) });
 
-        File.Delete(Path.Combine(feedDir, "NotebookLab.TestRebuilt.0.1.0-dev.nupkg"));
-        TestPackages.WriteNupkg(feedDir, "NotebookLab.TestRebuilt", "0.1.0-dev",
-            new Dictionary<string, byte[]> { ["lib/net8.0/NotebookLab.TestRebuilt.dll"] = File.ReadAllBytes(Build(2)) });
-        File.SetLastWriteTimeUtc(Path.Combine(feedDir, "NotebookLab.TestRebuilt.0.1.0-dev.nupkg"), DateTime.UtcNow.AddMinutes(1));
-        var second = await resolver.ResolveAsync(request, [feedDir]);
+        Assert.Contains(Path.GetFullPath(packages), PackageResolver.ConfiguredSources(notebooks));
+        var resolver = new PackageResolver(Path.Combine(feed.Root, "config-cache"), feed.PackagesFolder);
+        PackageRequest[] request = [new("NotebookLab.TestBuilt", "*-*")];
+        Pack(1);
+        var first = await resolver.ResolveAsync(request, [], configDirectory: notebooks);
+        Assert.Equal("0.1.0-dev.20261201000001.c0000000a", Assert.Single(first.Packages).Version);
 
-        var dll = Assert.Single(second.RuntimeAssemblies);
-        Assert.Equal(File.ReadAllBytes(Path.Combine(build, "v2", "NotebookLab.TestRebuilt.dll")), File.ReadAllBytes(dll));
+        Pack(2);
+        var second = await resolver.ResolveAsync(request, [], configDirectory: notebooks);
+        Assert.Equal("0.1.0-dev.20261201000002.c0000000a", Assert.Single(second.Packages).Version);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(build, "v2", "NotebookLab.TestBuilt.dll")), File.ReadAllBytes(Assert.Single(second.RuntimeAssemblies)));
         Assert.Equal(2, resolver.RestoreCount);
-        Assert.Equal(Assert.Single(first.RuntimeAssemblies), dll);
+    }
+
+    [Fact]
+    public async Task A_package_in_no_source_is_named_with_the_sources_searched()
+    {
+        var resolver = new PackageResolver(feed.Cache, feed.PackagesFolder, onlyNotebookSources: true);
+        var e = await Assert.ThrowsAsync<PackageResolutionException>(() =>
+            resolver.ResolveAsync([new("NotebookLab.NoSuchPackage", "*-*")], [feed.Feed]));
+        Assert.Equal("NotebookLab.NoSuchPackage", e.PackageId);
+        Assert.Contains("NU1101", e.Message);
+        Assert.Contains($"Sources searched: {feed.Feed}", e.Message);
+        Assert.Contains("dotnet build src/NotebookLab.Cli", e.Message);
     }
 
     [Fact]

@@ -8,14 +8,32 @@ namespace NotebookLab.Tests.Views;
 /// <summary>The NotebookLab package as `dotnet pack` (run by the CLI build) leaves it in artifacts/packages.</summary>
 public class PackageLayoutTests
 {
-    static string Version =>
-        XDocument.Load(Path.Combine(RepoPaths.Root, "Directory.Build.props")).Descendants("NotebookLabVersion").Single().Value;
+    /// <summary>The build that the CLI packed last: a unique 0.1.0-dev.&lt;time&gt;.c&lt;clone&gt; version, named in the stamp.</summary>
+    internal static string PackedVersion()
+    {
+        var stamp = Path.Combine(RepoPaths.LocalPackages, ".notebooklab.stamp");
+        Assert.True(File.Exists(stamp), $"{stamp} is missing: build src/NotebookLab.Cli (it packs the library)");
+        return File.ReadAllText(stamp).Trim();
+    }
 
     static ZipArchive OpenPackage()
     {
-        var path = Path.Combine(RepoPaths.LocalPackages, $"NotebookLab.{Version}.nupkg");
-        Assert.True(File.Exists(path), $"{path} is missing: build src/NotebookLab.Cli (it packs the library) or run dotnet pack src/NotebookLab");
+        var path = Path.Combine(RepoPaths.LocalPackages, $"NotebookLab.{PackedVersion()}.nupkg");
+        Assert.True(File.Exists(path), $"{path} is missing: build src/NotebookLab.Cli (it packs the library)");
         return ZipFile.OpenRead(path);
+    }
+
+    [Fact]
+    public void Each_pack_has_a_unique_prerelease_version_that_star_dash_star_prefers()
+    {
+        var version = PackedVersion();
+        var match = Regex.Match(version, @"^0\.1\.0-dev\.(\d{14})\.c([0-9a-f]{8})$");
+        Assert.True(match.Success, $"packed version {version} is not 0.1.0-dev.<yyyyMMddHHmmss>.c<clone hash>");
+        var stamped = DateTime.ParseExact(match.Groups[1].Value, "yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(stamped, new DateTime(2026, 1, 1), DateTime.UtcNow.AddMinutes(1));
+        // Only the newest build stays in the folder, so every host's `*-*` finds exactly this clone's latest.
+        var packages = Directory.GetFiles(RepoPaths.LocalPackages, "NotebookLab.*.nupkg");
+        Assert.Equal([Path.Combine(RepoPaths.LocalPackages, $"NotebookLab.{version}.nupkg")], packages);
     }
 
     static string Read(ZipArchive zip, string entry)
@@ -36,9 +54,11 @@ public class PackageLayoutTests
         var dib = Read(zip, "interactive-extensions/dotnet/extension.dib");
         var code = dib[(dib.IndexOf("#!csharp", StringComparison.Ordinal) + "#!csharp".Length)..];
         var statements = code.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("//")).ToList();
-        Assert.Equal("NotebookLab.Native.TorchSharpNative.EnsureLoadable();", statements[0]);
+        // The host check and the assembly unification come before anything that loads Plotly.NET or TorchSharp.
+        Assert.Equal("NotebookLab.Hosting.HostCompatibility.Check();", statements[0]);
+        Assert.Equal("NotebookLab.Hosting.HostAssemblies.UnifyWithHost();", statements[1]);
         Assert.Contains("NotebookLab.Views.Formatters.Register();", statements);
-        Assert.Contains(statements, s => s.StartsWith("NotebookLab.Hosting.LiveDisplay.Install((value, mimeTypes) => { var handle = display(value, mimeTypes); return update => handle.Update(update); });"));
+        Assert.Contains(statements, s => s.StartsWith("NotebookLab.Hosting.LiveDisplay.Install("));
         // No torch operation at load time (it would disable CUDA for the process).
         Assert.DoesNotMatch(new Regex(@"\btorch\.|TorchSharp\.torch"), string.Join("\n", statements));
     }
