@@ -137,6 +137,7 @@ public sealed class NotebookRunner(RunOptions options, TextWriter progress)
         var workingDirectory = Path.GetDirectoryName(notebook.SourcePath) ?? Environment.CurrentDirectory;
         using var worker = StartWorker(prepared, displayPath, workingDirectory, pipeName);
         var rawOutput = new StringBuilder();
+        var rawStderr = new StringBuilder();
         int currentCell = -1;
         var cellStarted = Stopwatch.StartNew();
         object sync = new();
@@ -149,6 +150,7 @@ public sealed class NotebookRunner(RunOptions options, TextWriter progress)
             lock (sync)
             {
                 rawOutput.AppendLine(line);
+                if (stream == StreamOutput.Stderr) rawStderr.AppendLine(line);
                 if (currentCell >= 0)
                     NotebookExecutor.Apply(notebook, currentCell, new StreamWritten(0, stream, line + "\n"));
             }
@@ -171,6 +173,7 @@ public sealed class NotebookRunner(RunOptions options, TextWriter progress)
         using var reader = new StreamReader(server, Encoding.UTF8);
         int cellsRun = 0;
         string? status = null, error = null;
+        int? requestedExit = null;
         var timeout = options.CellTimeout;
         while (true)
         {
@@ -241,6 +244,7 @@ public sealed class NotebookRunner(RunOptions options, TextWriter progress)
                         currentCell = -1;
                         break;
                 }
+                if (message.Event == "exit") requestedExit = message.Raw["code"]?.GetValue<int>();
                 if (message.Event == "start")
                 {
                     currentCell = message.CellIndex;
@@ -265,8 +269,12 @@ public sealed class NotebookRunner(RunOptions options, TextWriter progress)
         {
             lock (sync)
             {
-                error = $"{displayPath}: the worker process exited unexpectedly (exit code {SafeExitCode(worker)}): {LastLines(rawOutput.ToString())}";
+                var cause = WorkerProtocol.DescribeCrash(SafeExitCode(worker), rawStderr.ToString(), requestedExit);
+                var where = currentCell >= 0 ? $"cell {NotebookExecutor.CellNumber(notebook, currentCell)}" : "the notebook, between cells";
+                error = $"{displayPath}: {cause} in {where}; the worker process exited unexpectedly (exit code {SafeExitCode(worker)}). " +
+                        $"Last output: {LastLines(string.Join('\n', rawOutput.ToString().Split('\n').Where(l => !l.TrimStart().StartsWith("at ", StringComparison.Ordinal))))}";
                 if (currentCell >= 0) notebook.Cells[currentCell].Outputs.Add(new ErrorOutput("WorkerCrashed", error, [error]));
+                progress.WriteLine($"  {where}: crashed: {cause}");
             }
             return ("crashed", error, cellsRun);
         }

@@ -25,6 +25,14 @@ static class Worker
             lock (sendLock) writer.WriteLine(line);
         }
 
+        // Environment.Exit in a cell ends the process without a "done": say so while the pipe is still open.
+        var finished = false;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            if (Volatile.Read(ref finished)) return;
+            try { Send(WorkerProtocol.Exit(Environment.ExitCode)); } catch (IOException) { } catch (ObjectDisposedException) { }
+        };
+
         try
         {
             var notebook = IpynbFormat.Read(notebookPath);
@@ -33,11 +41,13 @@ static class Worker
             await session.WarmUpAsync();
             var summary = await NotebookExecutor.RunAsync(notebook, session, displayPath, e => Send(WorkerProtocol.Encode(e)));
             Send(WorkerProtocol.Done(summary));
+            Volatile.Write(ref finished, true);
             return summary.Succeeded ? 0 : 1;
         }
         catch (Exception e)
         {
             Send(WorkerProtocol.Fatal($"{displayPath}: {e.GetType().Name}: {e.Message}"));
+            Volatile.Write(ref finished, true);
             return 3;
         }
     }

@@ -51,6 +51,9 @@ static class WorkerProtocol
     public static string Done(NotebookRunSummary summary) =>
         new JsonObject { ["event"] = "done", ["status"] = summary.Status.ToString(), ["error"] = summary.Error }.ToJsonString();
 
+    /// <summary>Sent from ProcessExit when code in a cell ended the process (Environment.Exit) before the notebook finished.</summary>
+    public static string Exit(int exitCode) => new JsonObject { ["event"] = "exit", ["code"] = exitCode }.ToJsonString();
+
     public static string Fatal(string message) => new JsonObject { ["event"] = "fatal", ["error"] = message }.ToJsonString();
 
     /// <summary>A decoded message: the event name, the cell index, and the notebook event when it carries one.</summary>
@@ -72,5 +75,34 @@ static class WorkerProtocol
             _ => null,
         };
         return new Message(name, cell, e, obj);
+    }
+
+    /// <summary>
+    /// Why a worker died without finishing, in words: what the process said on its way out (the runtime prints
+    /// "Stack overflow." or "Process terminated." to stderr), what it told us (<see cref="Exit"/>), or its exit status.
+    /// </summary>
+    public static string DescribeCrash(int? exitCode, string stderr, int? requestedExit)
+    {
+        if (requestedExit is { } code) return $"Environment.Exit({code}) was called";
+        if (stderr.Contains("Stack overflow", StringComparison.Ordinal)) return "stack overflow";
+        // FailFast prints "Process terminated." and then the message, on the same line or the next.
+        var lines = stderr.Split('\n').Select(l => l.Trim()).ToList();
+        var terminated = lines.FindIndex(l => l.StartsWith("Process terminated.", StringComparison.Ordinal));
+        if (terminated >= 0)
+        {
+            var message = lines[terminated]["Process terminated.".Length..].Trim();
+            if (message.Length == 0 && terminated + 1 < lines.Count && !lines[terminated + 1].StartsWith("at ", StringComparison.Ordinal))
+                message = lines[terminated + 1];
+            return message.Length > 0 ? $"Environment.FailFast (\"{message}\")" : "Environment.FailFast";
+        }
+        if (stderr.Contains("OutOfMemoryException", StringComparison.Ordinal)) return "out of memory";
+        return exitCode switch
+        {
+            137 or -9 => "the process was killed (SIGKILL: out of memory, or killed from outside)",
+            139 or -11 => "a native crash (segmentation fault)",
+            134 or -6 => "a native abort (SIGABRT)",
+            null => "the process ended",
+            _ => $"the process exited with code {exitCode}",
+        };
     }
 }

@@ -146,8 +146,25 @@ public class RunCommandTests : IDisposable
         Assert.Equal(1, cells[0]["execution_count"]!.GetValue<int>());
         var error = cells[1]["outputs"]!.AsArray().Last()!;
         Assert.Equal("WorkerCrashed", error["ename"]!.GetValue<string>());
-        Assert.Contains("the worker process exited unexpectedly", error["evalue"]!.GetValue<string>());
+        Assert.Contains("Environment.FailFast (\"native code went wrong\") in cell 2", error["evalue"]!.GetValue<string>());
         Assert.Contains("crashed", result.Stdout);
+    }
+
+    [Theory]
+    [InlineData("int Down(int n) => Down(n + 1) + 1;\nDown(0)", "stack overflow in cell 2")]
+    [InlineData("Environment.Exit(0);", "Environment.Exit(0) was called in cell 2")]
+    [InlineData("Environment.Exit(7);", "Environment.Exit(7) was called in cell 2")]
+    public void A_worker_that_dies_is_reported_with_its_cause_in_words(string cell, string expected)
+    {
+        var path = Write("dies.ipynb", CliRunner.Notebook("var ok = 1;", cell, "ok"));
+        var result = CliRunner.Run(dir, ["run", path, "-o", "out"]);
+        Assert.Equal(1, result.ExitCode);
+        var cells = CliRunner.CodeCells(Path.Combine(dir, "out", "dies.ipynb"));
+        var error = cells[1]["outputs"]!.AsArray().Last()!;
+        Assert.Equal("WorkerCrashed", error["ename"]!.GetValue<string>());
+        Assert.Contains(expected, error["evalue"]!.GetValue<string>());
+        Assert.Contains(expected, result.Stderr);
+        Assert.Empty(cells[2]["outputs"]!.AsArray());
     }
 
     [Fact]
