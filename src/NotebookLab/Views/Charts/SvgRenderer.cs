@@ -174,6 +174,7 @@ public static partial class SvgRenderer
     /// <summary>The chart as a standalone SVG document (no XML declaration or DOCTYPE, so it also embeds in HTML).</summary>
     public static string ToSvg(ChartSpec spec)
     {
+        exportsOnThisThread++;
         // The vertical-alignment workaround writes explicit offsets instead of dominant-baseline, which several SVG
         // renderers (GitHub's image proxy, librsvg) ignore: titles would be clipped and tick labels overlap ticks.
         var svg = new SvgExporter
@@ -182,6 +183,10 @@ public static partial class SvgRenderer
         }.ExportToString(ToPlotModel(spec));
         return MakeEmbeddable(svg);
     }
+
+    /// <summary>How many OxyPlot exports ran on the calling thread (tests count the work one display costs).</summary>
+    internal static int ExportsOnThisThread => exportsOnThisThread;
+    [ThreadStatic] static int exportsOnThisThread;
 
     /// <summary>Strips the prologue and makes element ids unique, so several charts can live in one HTML page.</summary>
     internal static string MakeEmbeddable(string svg)
