@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.DotNet.Interactive.Formatting;
 using NotebookLab.Training;
+using NotebookLab.Views;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -243,8 +244,8 @@ public sealed record GradCheckEntry(string Name, long[] Shape, int Checked, long
     double RelativeError, bool Passed, string Note, long[] WorstIndex, double BackpropAtWorst, double NumericAtWorst);
 
 /// <summary>The result of <see cref="Check.GradCheck(Func{Tensor}, IReadOnlyList{ValueTuple{string, Tensor}}, double, double, int, int)"/>: one row per parameter.</summary>
-[TypeFormatterSource(typeof(HtmlRenderableFormatterSource<GradCheckReport>), PreferredMimeTypes = ["text/html", "text/plain"])]
-public sealed record GradCheckReport(IReadOnlyList<GradCheckEntry> Entries, double Tolerance, double Eps) : IHtmlRenderable
+[TypeFormatterSource(typeof(MimeViewFormatterSource<GradCheckReport>), PreferredMimeTypes = [MimeType.Html, MimeType.PlainText])]
+public sealed record GradCheckReport(IReadOnlyList<GradCheckEntry> Entries, double Tolerance, double Eps) : IMimeView
 {
     public bool Passed => Entries.All(e => e.Passed);
     public double MaxRelativeError => Entries.Max(e => e.RelativeError);
@@ -271,6 +272,15 @@ public sealed record GradCheckReport(IReadOnlyList<GradCheckEntry> Entries, doub
         return text.ToString().TrimEnd('\n');
     }
 
+    public IReadOnlyList<string> MimeTypes => MimeType.HtmlAndText;
+
+    public string Render(string mimeType) => mimeType switch
+    {
+        MimeType.Html => ToHtml(),
+        MimeType.PlainText => ToString(),
+        _ => throw MimeViews.NotOffered(this, mimeType),
+    };
+
     public string ToHtml()
     {
         var table = new HtmlTable($"Gradient check: {(Passed ? "passed" : "FAILED")} (tolerance {E(Tolerance)})")
@@ -286,8 +296,8 @@ public sealed record GradCheckReport(IReadOnlyList<GradCheckEntry> Entries, doub
 public sealed record ParameterRow(string Name, long[] Shape, long Count, bool Trainable);
 
 /// <summary>Every named parameter of a model with totals.</summary>
-[TypeFormatterSource(typeof(HtmlRenderableFormatterSource<ParameterSummary>), PreferredMimeTypes = ["text/html", "text/plain"])]
-public sealed record ParameterSummary(string Model, IReadOnlyList<ParameterRow> Rows) : IHtmlRenderable
+[TypeFormatterSource(typeof(MimeViewFormatterSource<ParameterSummary>), PreferredMimeTypes = [MimeType.Html, MimeType.PlainText])]
+public sealed record ParameterSummary(string Model, IReadOnlyList<ParameterRow> Rows) : IMimeView
 {
     public long Total => Rows.Sum(r => r.Count);
     public long Trainable => Rows.Where(r => r.Trainable).Sum(r => r.Count);
@@ -300,6 +310,15 @@ public sealed record ParameterSummary(string Model, IReadOnlyList<ParameterRow> 
             text.Append($"  {r.Name.PadRight(width)} {Check.ShapeText(r.Shape),-18} {r.Count,12:N0}{(r.Trainable ? "" : "  frozen")}\n");
         return text.ToString().TrimEnd('\n');
     }
+
+    public IReadOnlyList<string> MimeTypes => MimeType.HtmlAndText;
+
+    public string Render(string mimeType) => mimeType switch
+    {
+        MimeType.Html => ToHtml(),
+        MimeType.PlainText => ToString(),
+        _ => throw MimeViews.NotOffered(this, mimeType),
+    };
 
     public string ToHtml()
     {

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.DotNet.Interactive.Formatting;
 using NotebookLab.Data;
 using NotebookLab.Training;
+using NotebookLab.Views;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -197,8 +198,8 @@ public static class Metrics
 }
 
 /// <summary>Counts[true, predicted], with per-class recall and precision; renders as a shaded table.</summary>
-[TypeFormatterSource(typeof(HtmlRenderableFormatterSource<ConfusionMatrix>), PreferredMimeTypes = ["text/html", "text/plain"])]
-public sealed class ConfusionMatrix(long[,] counts, IReadOnlyList<string> classNames) : IHtmlRenderable
+[TypeFormatterSource(typeof(MimeViewFormatterSource<ConfusionMatrix>), PreferredMimeTypes = [MimeType.Html, MimeType.PlainText])]
+public sealed class ConfusionMatrix(long[,] counts, IReadOnlyList<string> classNames) : IMimeView
 {
     public long[,] Counts { get; } = counts;
     public IReadOnlyList<string> ClassNames { get; } = classNames;
@@ -243,16 +244,25 @@ public sealed class ConfusionMatrix(long[,] counts, IReadOnlyList<string> classN
         return text.ToString().TrimEnd('\n');
     }
 
+    public IReadOnlyList<string> MimeTypes => MimeType.HtmlAndText;
+
+    public string Render(string mimeType) => mimeType switch
+    {
+        MimeType.Html => ToHtml(),
+        MimeType.PlainText => ToString(),
+        _ => throw MimeViews.NotOffered(this, mimeType),
+    };
+
     public string ToHtml()
     {
         long max = Math.Max(1, Enumerable.Range(0, Classes).SelectMany(i => Enumerable.Range(0, Classes).Select(j => Counts[i, j])).Max());
         var html = new StringBuilder("<table class=\"notebooklab-confusion\" style=\"border-collapse:collapse;font-family:sans-serif;font-size:12px\">");
         html.Append($"<caption style=\"text-align:left;font-weight:bold\">Confusion matrix (rows: true, columns: predicted), accuracy {Accuracy.ToString("0.0000", CultureInfo.InvariantCulture)}</caption><tr><th></th>");
-        foreach (var name in ClassNames) html.Append("<th style=\"padding:2px 4px\">").Append(HtmlTable.Encode(name)).Append("</th>");
+        foreach (var name in ClassNames) html.Append("<th style=\"padding:2px 4px\">").Append(Views.Html.Encode(name)).Append("</th>");
         html.Append("</tr>");
         for (int i = 0; i < Classes; i++)
         {
-            html.Append("<tr><th style=\"text-align:right;padding:2px 4px\">").Append(HtmlTable.Encode(ClassNames[i])).Append("</th>");
+            html.Append("<tr><th style=\"text-align:right;padding:2px 4px\">").Append(Views.Html.Encode(ClassNames[i])).Append("</th>");
             for (int j = 0; j < Classes; j++)
             {
                 double shade = (double)Counts[i, j] / max;

@@ -3,6 +3,7 @@ using System.Linq.Expressions;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Microsoft.DotNet.Interactive.Formatting;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -31,6 +32,7 @@ public sealed record ModelSummaryRow(
 /// gradients) and parameters, in MB of 10⁶ bytes. The dry run runs in eval mode under no_grad inside a dispose
 /// scope, and every module's train/eval flag is restored afterwards.
 /// </remarks>
+[TypeFormatterSource(typeof(MimeViewFormatterSource<ModelSummary>), PreferredMimeTypes = [MimeType.Html, MimeType.PlainText])]
 public sealed class ModelSummary : IMimeView
 {
     public IReadOnlyList<ModelSummaryRow> Rows { get; }
@@ -361,10 +363,13 @@ public sealed class ModelSummary : IMimeView
         return sb.ToString();
     }
 
-    public IReadOnlyDictionary<string, string> ToMimeBundle() => new Dictionary<string, string>
+    public IReadOnlyList<string> MimeTypes => MimeType.HtmlAndText;
+
+    public string Render(string mimeType) => mimeType switch
     {
-        [MimeTypes.Html] = ToHtml(),
-        [MimeTypes.PlainText] = ToPlainText(),
+        MimeType.Html => ToHtml(),
+        MimeType.PlainText => ToPlainText(),
+        _ => throw MimeViews.NotOffered(this, mimeType),
     };
 
     public override string ToString() => ToPlainText();

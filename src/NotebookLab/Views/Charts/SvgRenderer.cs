@@ -188,12 +188,15 @@ public static partial class SvgRenderer
     internal static int ExportsOnThisThread => exportsOnThisThread;
     [ThreadStatic] static int exportsOnThisThread;
 
-    /// <summary>Strips the prologue and makes element ids unique, so several charts can live in one HTML page.</summary>
+    /// <summary>
+    /// Strips the prologue and prefixes element ids with a hash of the SVG, so several charts can live in one HTML page
+    /// and the same chart always gets the same ids (the same chart twice in a page shares identical clip paths).
+    /// </summary>
     internal static string MakeEmbeddable(string svg)
     {
         var start = svg.IndexOf("<svg", StringComparison.Ordinal);
         if (start > 0) svg = svg[start..];
-        var prefix = "nl" + Guid.NewGuid().ToString("N")[..10] + "-";
+        var prefix = Html.ContentId("nl", svg, 10) + "-";
         return ClipPathId().Replace(svg, m => m.Groups[1].Value + prefix + "clip" + m.Groups[2].Value);
     }
 
