@@ -15,7 +15,7 @@ public sealed record ModelSummaryRow(
     string Name, string Type, int Depth, string TreePrefix, IReadOnlyList<long>? OutputShape, int Calls,
     long? ParamsShown, long RecursiveParams, string Trainable, long MultAdds, bool Expanded)
 {
-    public string OutputShapeText => OutputShape is null ? "--" : "[" + string.Join(", ", OutputShape) + "]";
+    public string OutputShapeText => OutputShape is null ? "--" : Shapes.Format(OutputShape);
 }
 
 /// <summary>
@@ -63,7 +63,7 @@ public sealed class ModelSummary : IMimeView
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputShape);
         if (inputShape.Length == 0 || inputShape.Any(d => d < 0))
-            throw new ArgumentException($"Summary: input shape [{string.Join(", ", inputShape)}] must have at least one non-negative dimension", nameof(inputShape));
+            throw new ArgumentException($"Summary: input shape {Shapes.Format(inputShape)} must have at least one non-negative dimension", nameof(inputShape));
         using var scope = NewDisposeScope();
         var device = model.parameters().FirstOrDefault()?.device ?? CPU;
         var x = dtype is ScalarType.Int64 or ScalarType.Int32 ? zeros(inputShape, dtype, device) : randn(inputShape, dtype, device);
@@ -336,7 +336,7 @@ public sealed class ModelSummary : IMimeView
     {
         var sb = new StringBuilder("<div class=\"nl-model-summary\" style=\"font-size:12px\">");
         sb.Append($"<div style=\"font-weight:600;margin-bottom:4px\">{Html.Encode(ModelType)}");
-        if (InputShapes.Count > 0) sb.Append(" · input " + string.Join(", ", InputShapes.Select(s => "[" + string.Join(", ", s) + "]")));
+        if (InputShapes.Count > 0) sb.Append(" · input " + string.Join(", ", InputShapes.Select(Shapes.Format)));
         sb.Append("</div><table class=\"nl-summary\" style=\"border-collapse:collapse\"><thead><tr>");
         const string th = "padding:2px 10px;border-bottom:2px solid #888;text-align:right";
         sb.Append($"<th style=\"{th};text-align:left\">Layer (type)</th>");

@@ -361,7 +361,7 @@ public sealed class TensorView : IMimeView
 
     // ---------- rendering ----------
 
-    public string ShapeText => "[" + string.Join(", ", Shape) + "]";
+    public string ShapeText => Shapes.Format(Shape);
 
     string GradText => RequiresGrad ? (IsLeaf ? "requires_grad=True (leaf)" : "requires_grad=True grad_fn (result of a recorded operation)") : "";
 

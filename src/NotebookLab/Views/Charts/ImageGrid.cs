@@ -121,7 +121,7 @@ public static partial class Charts
         ArgumentNullException.ThrowIfNull(images);
         var shape = images.shape;
         var ok = shape.Length == 3 || (shape.Length == 4 && shape[1] is 1 or 3);
-        if (!ok) throw new ArgumentException($"ImageGrid takes N×C×H×W (C = 1 or 3) or N×H×W images, got shape [{string.Join(", ", shape)}]", nameof(images));
+        if (!ok) throw new ArgumentException($"ImageGrid takes N×C×H×W (C = 1 or 3) or N×H×W images, got shape {Shapes.Format(shape)}", nameof(images));
         var n = shape[0];
         if (labels is not null && labels.Length != n) throw new ArgumentException($"ImageGrid: {n} images but {labels.Length} labels", nameof(labels));
         if (predictions is not null && predictions.Length != n) throw new ArgumentException($"ImageGrid: {n} images but {predictions.Length} predictions", nameof(predictions));
