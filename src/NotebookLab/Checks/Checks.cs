@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.DotNet.Interactive.Formatting;
 using NotebookLab.Training;
+using NotebookLab.Views;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,7 +19,6 @@ public static class Check
 {
     static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
     static string E(double v) => v.ToString("0.00e+00", CultureInfo.InvariantCulture);
-    internal static string ShapeText(IEnumerable<long> shape) => "[" + string.Join(", ", shape) + "]";
 
     /// <summary>
     /// Checks a tensor's shape; −1 in <paramref name="expected"/> accepts any size in that dimension.
@@ -30,7 +30,7 @@ public static class Check
         var actual = tensor.shape;
         bool ok = actual.Length == expected.Length && actual.Zip(expected).All(p => p.Second == -1 || p.First == p.Second);
         if (ok) return tensor;
-        var message = new StringBuilder($"{name} has shape {ShapeText(actual)}, expected {ShapeText(expected).Replace("-1", "*")}");
+        var message = new StringBuilder($"{name} has shape {Shapes.Format(actual)}, expected {Shapes.Format(expected).Replace("-1", "*")}");
         if (actual.Length != expected.Length)
             message.Append($": {actual.Length} dimension(s) instead of {expected.Length}.");
         else
@@ -52,7 +52,7 @@ public static class Check
         ArgumentNullException.ThrowIfNull(actual);
         ArgumentNullException.ThrowIfNull(expected);
         if (!actual.shape.SequenceEqual(expected.shape))
-            throw new CheckFailedException($"{name} has shape {ShapeText(actual.shape)}, expected {ShapeText(expected.shape)} (same shape needed; no broadcasting).");
+            throw new CheckFailedException($"{name} has shape {Shapes.Format(actual.shape)}, expected {Shapes.Format(expected.shape)} (same shape needed; no broadcasting).");
         if (actual.NumberOfElements == 0) return;
         using var scope = torch.NewDisposeScope();
         var a = actual.detach().cpu().to(float64).reshape(-1);
@@ -84,7 +84,7 @@ public static class Check
             $"{name} is not close to expected (rtol={E(rtol)}, atol={E(atol)}): {bad} of {av.Length} element(s) differ " +
             $"({(100.0 * bad / av.Length).ToString("0.##", CultureInfo.InvariantCulture)} %).");
         if (nans > 0) message.Append($" {nans} of them involve NaN.");
-        message.Append($"\n  worst at index {ShapeText(index)}: {name} = {F(av[worst])}, expected = {F(ev[worst])} " +
+        message.Append($"\n  worst at index {Shapes.Format(index)}: {name} = {F(av[worst])}, expected = {F(ev[worst])} " +
                        $"(abs error {E(worstAbs)}, rel error {E(relAtWorst)})");
         message.Append($"\n  max abs error {E(maxAbs)}, max rel error {E(maxRel)}");
         throw new CheckFailedException(message.ToString());
@@ -168,7 +168,7 @@ public static class Check
             foreach (var (_, p) in parameters) p.grad?.zero_();
             var value = loss();
             if (value.NumberOfElements != 1)
-                throw new ArgumentException($"The loss must be a scalar; found shape {ShapeText(value.shape)}. Reduce it, e.g. with .sum() or .mean().");
+                throw new ArgumentException($"The loss must be a scalar; found shape {Shapes.Format(value.shape)}. Reduce it, e.g. with .sum() or .mean().");
             if (!value.requires_grad)
                 throw new ArgumentException("The loss does not depend on any parameter that requires a gradient (it has no grad_fn). Is something detached?");
             value.backward();
@@ -243,8 +243,8 @@ public sealed record GradCheckEntry(string Name, long[] Shape, int Checked, long
     double RelativeError, bool Passed, string Note, long[] WorstIndex, double BackpropAtWorst, double NumericAtWorst);
 
 /// <summary>The result of <see cref="Check.GradCheck(Func{Tensor}, IReadOnlyList{ValueTuple{string, Tensor}}, double, double, int, int)"/>: one row per parameter.</summary>
-[TypeFormatterSource(typeof(HtmlRenderableFormatterSource<GradCheckReport>), PreferredMimeTypes = ["text/html", "text/plain"])]
-public sealed record GradCheckReport(IReadOnlyList<GradCheckEntry> Entries, double Tolerance, double Eps) : IHtmlRenderable
+[TypeFormatterSource(typeof(MimeViewFormatterSource<GradCheckReport>), PreferredMimeTypes = [MimeType.Html, MimeType.PlainText])]
+public sealed record GradCheckReport(IReadOnlyList<GradCheckEntry> Entries, double Tolerance, double Eps) : IMimeView
 {
     public bool Passed => Entries.All(e => e.Passed);
     public double MaxRelativeError => Entries.Max(e => e.RelativeError);
@@ -261,22 +261,31 @@ public sealed record GradCheckReport(IReadOnlyList<GradCheckEntry> Entries, doub
         int width = Math.Max(9, Entries.Max(e => e.Name.Length));
         foreach (var e in Entries)
         {
-            text.Append($"  {(e.Passed ? "ok  " : "FAIL")} {e.Name.PadRight(width)} {Check.ShapeText(e.Shape),-16} rel error {E(e.RelativeError)}" +
+            text.Append($"  {(e.Passed ? "ok  " : "FAIL")} {e.Name.PadRight(width)} {Shapes.Format(e.Shape),-16} rel error {E(e.RelativeError)}" +
                         $"  ({e.Checked}/{e.Total} elements; |g| backprop {E(e.BackpropNorm)}, numeric {E(e.NumericNorm)})");
             if (!e.Passed)
-                text.Append($"\n       worst at {Check.ShapeText(e.WorstIndex)}: backprop {E(e.BackpropAtWorst)}, numeric {E(e.NumericAtWorst)}");
+                text.Append($"\n       worst at {Shapes.Format(e.WorstIndex)}: backprop {E(e.BackpropAtWorst)}, numeric {E(e.NumericAtWorst)}");
             if (e.Note.Length > 0) text.Append("\n       note: ").Append(e.Note);
             text.Append('\n');
         }
         return text.ToString().TrimEnd('\n');
     }
 
+    public IReadOnlyList<string> MimeTypes => MimeType.HtmlAndText;
+
+    public string Render(string mimeType) => mimeType switch
+    {
+        MimeType.Html => ToHtml(),
+        MimeType.PlainText => ToString(),
+        _ => throw MimeViews.NotOffered(this, mimeType),
+    };
+
     public string ToHtml()
     {
         var table = new HtmlTable($"Gradient check: {(Passed ? "passed" : "FAILED")} (tolerance {E(Tolerance)})")
             .Header("", "parameter", "shape", "checked", "relative error", "‖g‖ backprop", "‖g‖ numeric", "note");
         foreach (var e in Entries)
-            table.Row(e.Passed ? "✓" : "✗", e.Name, Check.ShapeText(e.Shape), $"{e.Checked}/{e.Total}", E(e.RelativeError),
+            table.Row(e.Passed ? "✓" : "✗", e.Name, Shapes.Format(e.Shape), $"{e.Checked}/{e.Total}", E(e.RelativeError),
                 E(e.BackpropNorm), E(e.NumericNorm), e.Note);
         return table.ToString();
     }
@@ -286,8 +295,8 @@ public sealed record GradCheckReport(IReadOnlyList<GradCheckEntry> Entries, doub
 public sealed record ParameterRow(string Name, long[] Shape, long Count, bool Trainable);
 
 /// <summary>Every named parameter of a model with totals.</summary>
-[TypeFormatterSource(typeof(HtmlRenderableFormatterSource<ParameterSummary>), PreferredMimeTypes = ["text/html", "text/plain"])]
-public sealed record ParameterSummary(string Model, IReadOnlyList<ParameterRow> Rows) : IHtmlRenderable
+[TypeFormatterSource(typeof(MimeViewFormatterSource<ParameterSummary>), PreferredMimeTypes = [MimeType.Html, MimeType.PlainText])]
+public sealed record ParameterSummary(string Model, IReadOnlyList<ParameterRow> Rows) : IMimeView
 {
     public long Total => Rows.Sum(r => r.Count);
     public long Trainable => Rows.Where(r => r.Trainable).Sum(r => r.Count);
@@ -297,14 +306,23 @@ public sealed record ParameterSummary(string Model, IReadOnlyList<ParameterRow> 
         int width = Math.Max(4, Rows.Count == 0 ? 0 : Rows.Max(r => r.Name.Length));
         var text = new StringBuilder($"{Model}: {Total:N0} parameters ({Trainable:N0} trainable)\n");
         foreach (var r in Rows)
-            text.Append($"  {r.Name.PadRight(width)} {Check.ShapeText(r.Shape),-18} {r.Count,12:N0}{(r.Trainable ? "" : "  frozen")}\n");
+            text.Append($"  {r.Name.PadRight(width)} {Shapes.Format(r.Shape),-18} {r.Count,12:N0}{(r.Trainable ? "" : "  frozen")}\n");
         return text.ToString().TrimEnd('\n');
     }
+
+    public IReadOnlyList<string> MimeTypes => MimeType.HtmlAndText;
+
+    public string Render(string mimeType) => mimeType switch
+    {
+        MimeType.Html => ToHtml(),
+        MimeType.PlainText => ToString(),
+        _ => throw MimeViews.NotOffered(this, mimeType),
+    };
 
     public string ToHtml()
     {
         var table = new HtmlTable($"{Model}: {Total:N0} parameters ({Trainable:N0} trainable)").Header("parameter", "shape", "count", "trainable");
-        foreach (var r in Rows) table.Row(r.Name, Check.ShapeText(r.Shape), r.Count.ToString("N0", CultureInfo.InvariantCulture), r.Trainable ? "yes" : "frozen");
+        foreach (var r in Rows) table.Row(r.Name, Shapes.Format(r.Shape), r.Count.ToString("N0", CultureInfo.InvariantCulture), r.Trainable ? "yes" : "frozen");
         return table.ToString();
     }
 }

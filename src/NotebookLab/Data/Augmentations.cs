@@ -29,7 +29,7 @@ public abstract class Augmentation
             return ApplyBatch(images.unsqueeze(0)).squeeze(0).MoveToOuterDisposeScope();
         }
         if (images.ndim != 4)
-            throw new ArgumentException($"{GetType().Name} expects images [N, C, H, W] or [C, H, W]; found {DataLoader.Shape(images)}.", nameof(images));
+            throw new ArgumentException($"{GetType().Name} expects images [N, C, H, W] or [C, H, W]; found {Shapes.Format(images)}.", nameof(images));
         using (var scope = torch.NewDisposeScope())
             return ApplyBatch(images).MoveToOuterDisposeScope();
     }

@@ -31,9 +31,9 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
         if (x.ndim == 0 || y.ndim == 0)
-            throw new ArgumentException($"x and y need a first dimension that indexes examples; found x {Shape(x)} and y {Shape(y)}.");
+            throw new ArgumentException($"x and y need a first dimension that indexes examples; found x {Shapes.Format(x)} and y {Shapes.Format(y)}.");
         if (x.shape[0] != y.shape[0])
-            throw new ArgumentException($"x and y must hold the same number of examples (first dimension); found x {Shape(x)} and y {Shape(y)}.");
+            throw new ArgumentException($"x and y must hold the same number of examples (first dimension); found x {Shapes.Format(x)} and y {Shapes.Format(y)}.");
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be at least 1.");
         X = x;
         Y = y;
@@ -97,7 +97,6 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
         return order;
     }
 
-    internal static string Shape(Tensor t) => "[" + string.Join(", ", t.shape) + "]";
 }
 
 /// <summary>Per-channel standardisation of image batches [N, C, H, W].</summary>
@@ -106,7 +105,7 @@ public static class Normalization
     /// <summary>Per-channel mean and standard deviation over examples and pixels of [N, C, H, W] images.</summary>
     public static (double[] Mean, double[] Std) Compute(Tensor images)
     {
-        if (images.ndim != 4) throw new ArgumentException($"Expected images [N, C, H, W]; found {DataLoader.Shape(images)}.", nameof(images));
+        if (images.ndim != 4) throw new ArgumentException($"Expected images [N, C, H, W]; found {Shapes.Format(images)}.", nameof(images));
         using var scope = torch.NewDisposeScope();
         var x = images.to(float64);
         var mean = x.mean([0, 2, 3]).data<double>().ToArray();
@@ -117,7 +116,7 @@ public static class Normalization
     /// <summary>(x − mean) / std per channel; <paramref name="mean"/> and <paramref name="std"/> have one value per channel.</summary>
     public static Tensor Normalize(Tensor images, double[] mean, double[] std)
     {
-        if (images.ndim != 4) throw new ArgumentException($"Expected images [N, C, H, W]; found {DataLoader.Shape(images)}.", nameof(images));
+        if (images.ndim != 4) throw new ArgumentException($"Expected images [N, C, H, W]; found {Shapes.Format(images)}.", nameof(images));
         if (mean.Length != images.shape[1] || std.Length != images.shape[1])
             throw new ArgumentException($"Images have {images.shape[1]} channel(s) but mean has {mean.Length} and std {std.Length} values.");
         if (std.Any(s => !(s > 0))) throw new ArgumentException("Every std must be positive.", nameof(std));

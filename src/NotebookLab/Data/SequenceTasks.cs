@@ -7,7 +7,7 @@ namespace NotebookLab.Data;
 public sealed record SequenceData(Tensor Inputs, Tensor Targets, string Description, int VocabularySize)
 {
     public void Deconstruct(out Tensor inputs, out Tensor targets) => (inputs, targets) = (Inputs, Targets);
-    public override string ToString() => $"{Description}\n  inputs {DataLoader.Shape(Inputs)} {Inputs.dtype}, targets {DataLoader.Shape(Targets)} {Targets.dtype}";
+    public override string ToString() => $"{Description}\n  inputs {Shapes.Format(Inputs)} {Inputs.dtype}, targets {Shapes.Format(Targets)} {Targets.dtype}";
 }
 
 /// <summary>

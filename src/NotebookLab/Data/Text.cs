@@ -75,7 +75,7 @@ public abstract class Tokenizer
     /// <summary>Ids [L] (any integer dtype) → text.</summary>
     public string Decode(Tensor ids)
     {
-        if (ids.ndim != 1) throw new ArgumentException($"Decode expects a 1-D tensor of ids; found {DataLoader.Shape(ids)}.", nameof(ids));
+        if (ids.ndim != 1) throw new ArgumentException($"Decode expects a 1-D tensor of ids; found {Shapes.Format(ids)}.", nameof(ids));
         using var longs = ids.to(int64).cpu();
         return Decode((IEnumerable<long>)longs.data<long>().ToArray());
     }
@@ -176,7 +176,7 @@ public static class LanguageModeling
     /// </summary>
     public static (Tensor X, Tensor Y) Windows(Tensor ids, int length, int? stride = null)
     {
-        if (ids.ndim != 1) throw new ArgumentException($"Expected a 1-D tensor of token ids; found {DataLoader.Shape(ids)}.", nameof(ids));
+        if (ids.ndim != 1) throw new ArgumentException($"Expected a 1-D tensor of token ids; found {Shapes.Format(ids)}.", nameof(ids));
         if (length < 1) throw new ArgumentOutOfRangeException(nameof(length), length, "The window length must be at least 1.");
         int step = stride ?? length;
         if (step < 1) throw new ArgumentOutOfRangeException(nameof(stride), stride, "The stride must be at least 1.");

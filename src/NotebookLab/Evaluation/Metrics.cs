@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.DotNet.Interactive.Formatting;
 using NotebookLab.Data;
 using NotebookLab.Training;
+using NotebookLab.Views;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -11,8 +12,6 @@ namespace NotebookLab.Evaluation;
 /// <summary>Classification metrics, embedding quality (kNN, linear probe) and PCA.</summary>
 public static class Metrics
 {
-    static string Shape(Tensor t) => DataLoader.Shape(t);
-
     /// <summary>
     /// Fraction of correct predictions. <paramref name="outputs"/> are logits/scores [N, C] (argmax is taken) or
     /// predicted labels [N]; <paramref name="targets"/> are labels [N].
@@ -28,7 +27,7 @@ public static class Metrics
     public static double TopKAccuracy(Tensor logits, Tensor targets, int k = 5)
     {
         if (logits.ndim != 2 || targets.ndim != 1 || logits.shape[0] != targets.shape[0])
-            throw new ArgumentException($"Top-k accuracy expects logits [N, C] and targets [N]; found {Shape(logits)} and {Shape(targets)}.");
+            throw new ArgumentException($"Top-k accuracy expects logits [N, C] and targets [N]; found {Shapes.Format(logits)} and {Shapes.Format(targets)}.");
         if (k < 1 || k > logits.shape[1])
             throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be between 1 and the number of classes ({logits.shape[1]}).");
         using var scope = torch.NewDisposeScope();
@@ -40,27 +39,43 @@ public static class Metrics
     public static ConfusionMatrix ConfusionMatrix(Tensor outputs, Tensor targets, int? classes = null, IReadOnlyList<string>? classNames = null)
     {
         using var scope = torch.NewDisposeScope();
-        var predictions = Predictions(outputs, targets).cpu().to(int64).data<long>().ToArray();
-        var truth = targets.cpu().to(int64).data<long>().ToArray();
-        int n = classes ?? classNames?.Count ?? (int)Math.Max(outputs.ndim == 2 ? outputs.shape[1] : 0, Math.Max(predictions.DefaultIfEmpty().Max(), truth.DefaultIfEmpty().Max()) + 1);
+        var predictions = Predictions(outputs, targets).cpu().to(int64).data<long>().Select(v => (int)v).ToArray();
+        var truth = targets.cpu().to(int64).data<long>().Select(v => (int)v).ToArray();
+        // With logits [N, C] there are C classes even when some never occur.
+        classes ??= classNames is null && outputs.ndim == 2 ? (int)Math.Max(outputs.shape[1], Math.Max(predictions.DefaultIfEmpty().Max(), truth.DefaultIfEmpty().Max()) + 1) : null;
+        return ConfusionMatrix(truth, predictions, classes, classNames);
+    }
+
+    /// <summary>
+    /// Counts[true, predicted] of class indices; <paramref name="classes"/> defaults to the number of class names, else
+    /// the largest index + 1. <see cref="Views.Charts.Charts.ConfusionMatrix(int[], int[], string[], bool)"/> draws it.
+    /// </summary>
+    public static ConfusionMatrix ConfusionMatrix(int[] actual, int[] predicted, int? classes = null, IReadOnlyList<string>? classNames = null)
+    {
+        ArgumentNullException.ThrowIfNull(actual);
+        ArgumentNullException.ThrowIfNull(predicted);
+        if (actual.Length != predicted.Length)
+            throw new ArgumentException($"Confusion matrix: {actual.Length} true labels but {predicted.Length} predictions.");
+        int n = classes ?? classNames?.Count ?? Math.Max(actual.DefaultIfEmpty(-1).Max(), predicted.DefaultIfEmpty(-1).Max()) + 1;
         if (classNames is not null && classNames.Count != n)
             throw new ArgumentException($"{classNames.Count} class names given for {n} classes.", nameof(classNames));
         var counts = new long[n, n];
-        for (int i = 0; i < truth.Length; i++)
+        for (int i = 0; i < actual.Length; i++)
         {
-            if (truth[i] < 0 || truth[i] >= n || predictions[i] < 0 || predictions[i] >= n)
-                throw new ArgumentException($"Example {i} has label {truth[i]} and prediction {predictions[i]}, outside 0…{n - 1}.");
-            counts[truth[i], predictions[i]]++;
+            var (a, p) = (actual[i], predicted[i]);
+            if (a < 0 || a >= n || p < 0 || p >= n)
+                throw new ArgumentOutOfRangeException(nameof(actual), $"Confusion matrix: item {i} has label {a} and prediction {p}, outside 0…{n - 1}.");
+            counts[a, p]++;
         }
         return new ConfusionMatrix(counts, classNames ?? Enumerable.Range(0, n).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList());
     }
 
     static Tensor Predictions(Tensor outputs, Tensor targets)
     {
-        if (targets.ndim != 1) throw new ArgumentException($"Targets must be labels [N]; found {Shape(targets)}.", nameof(targets));
+        if (targets.ndim != 1) throw new ArgumentException($"Targets must be labels [N]; found {Shapes.Format(targets)}.", nameof(targets));
         if (outputs.ndim == 2 && outputs.shape[0] == targets.shape[0]) return outputs.argmax(1);
         if (outputs.ndim == 1 && outputs.shape[0] == targets.shape[0]) return outputs.to(int64);
-        throw new ArgumentException($"Expected logits [N, C] or predicted labels [N] for targets {Shape(targets)}; found {Shape(outputs)}.", nameof(outputs));
+        throw new ArgumentException($"Expected logits [N, C] or predicted labels [N] for targets {Shapes.Format(targets)}; found {Shapes.Format(outputs)}.", nameof(outputs));
     }
 
     /// <summary>
@@ -71,9 +86,9 @@ public static class Metrics
     public static double KnnAccuracy(Tensor trainEmbeddings, Tensor trainLabels, Tensor testEmbeddings, Tensor testLabels, int k = 5)
     {
         if (trainEmbeddings.ndim != 2 || testEmbeddings.ndim != 2 || trainEmbeddings.shape[1] != testEmbeddings.shape[1])
-            throw new ArgumentException($"Embeddings must be [N, D] with the same D; found train {Shape(trainEmbeddings)} and test {Shape(testEmbeddings)}.");
+            throw new ArgumentException($"Embeddings must be [N, D] with the same D; found train {Shapes.Format(trainEmbeddings)} and test {Shapes.Format(testEmbeddings)}.");
         if (trainLabels.ndim != 1 || trainLabels.shape[0] != trainEmbeddings.shape[0] || testLabels.ndim != 1 || testLabels.shape[0] != testEmbeddings.shape[0])
-            throw new ArgumentException($"Labels must be [N] matching the embeddings; found train labels {Shape(trainLabels)}, test labels {Shape(testLabels)}.");
+            throw new ArgumentException($"Labels must be [N] matching the embeddings; found train labels {Shapes.Format(trainLabels)}, test labels {Shapes.Format(testLabels)}.");
         if (k < 1 || k > trainEmbeddings.shape[0]) throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be between 1 and {trainEmbeddings.shape[0]}.");
         using var scope = torch.NewDisposeScope();
         var train = nn.functional.normalize(trainEmbeddings.detach().to(float32), dim: 1);
@@ -113,9 +128,9 @@ public static class Metrics
         int epochs = 30, double lr = 1e-2, int batchSize = 256, int? classes = null, Device? device = null)
     {
         if (trainFeatures.ndim != 2 || testFeatures.ndim != 2 || trainFeatures.shape[1] != testFeatures.shape[1])
-            throw new ArgumentException($"Features must be [N, D] with the same D; found train {Shape(trainFeatures)} and test {Shape(testFeatures)}.");
+            throw new ArgumentException($"Features must be [N, D] with the same D; found train {Shapes.Format(trainFeatures)} and test {Shapes.Format(testFeatures)}.");
         if (trainLabels.ndim != 1 || trainLabels.shape[0] != trainFeatures.shape[0] || testLabels.ndim != 1 || testLabels.shape[0] != testFeatures.shape[0])
-            throw new ArgumentException($"Labels must be [N] matching the features; found train labels {Shape(trainLabels)}, test labels {Shape(testLabels)}.");
+            throw new ArgumentException($"Labels must be [N] matching the features; found train labels {Shapes.Format(trainLabels)}, test labels {Shapes.Format(testLabels)}.");
         var dev = device ?? torch.CPU;
         int n;
         using (var labelScope = torch.NewDisposeScope())
@@ -173,7 +188,7 @@ public static class Metrics
     /// <summary>Principal component analysis by SVD of the centred data [N, D], keeping <paramref name="components"/> directions.</summary>
     public static PcaResult Pca(Tensor data, int components = 2)
     {
-        if (data.ndim != 2) throw new ArgumentException($"PCA expects data [N, D]; found {Shape(data)}.", nameof(data));
+        if (data.ndim != 2) throw new ArgumentException($"PCA expects data [N, D]; found {Shapes.Format(data)}.", nameof(data));
         if (components < 1 || components > Math.Min(data.shape[0], data.shape[1]))
             throw new ArgumentOutOfRangeException(nameof(components), components, $"Between 1 and min(N, D) = {Math.Min(data.shape[0], data.shape[1])}.");
         using var scope = torch.NewDisposeScope();
@@ -197,8 +212,8 @@ public static class Metrics
 }
 
 /// <summary>Counts[true, predicted], with per-class recall and precision; renders as a shaded table.</summary>
-[TypeFormatterSource(typeof(HtmlRenderableFormatterSource<ConfusionMatrix>), PreferredMimeTypes = ["text/html", "text/plain"])]
-public sealed class ConfusionMatrix(long[,] counts, IReadOnlyList<string> classNames) : IHtmlRenderable
+[TypeFormatterSource(typeof(MimeViewFormatterSource<ConfusionMatrix>), PreferredMimeTypes = [MimeType.Html, MimeType.PlainText])]
+public sealed class ConfusionMatrix(long[,] counts, IReadOnlyList<string> classNames) : IMimeView
 {
     public long[,] Counts { get; } = counts;
     public IReadOnlyList<string> ClassNames { get; } = classNames;
@@ -243,16 +258,25 @@ public sealed class ConfusionMatrix(long[,] counts, IReadOnlyList<string> classN
         return text.ToString().TrimEnd('\n');
     }
 
+    public IReadOnlyList<string> MimeTypes => MimeType.HtmlAndText;
+
+    public string Render(string mimeType) => mimeType switch
+    {
+        MimeType.Html => ToHtml(),
+        MimeType.PlainText => ToString(),
+        _ => throw MimeViews.NotOffered(this, mimeType),
+    };
+
     public string ToHtml()
     {
         long max = Math.Max(1, Enumerable.Range(0, Classes).SelectMany(i => Enumerable.Range(0, Classes).Select(j => Counts[i, j])).Max());
         var html = new StringBuilder("<table class=\"notebooklab-confusion\" style=\"border-collapse:collapse;font-family:sans-serif;font-size:12px\">");
         html.Append($"<caption style=\"text-align:left;font-weight:bold\">Confusion matrix (rows: true, columns: predicted), accuracy {Accuracy.ToString("0.0000", CultureInfo.InvariantCulture)}</caption><tr><th></th>");
-        foreach (var name in ClassNames) html.Append("<th style=\"padding:2px 4px\">").Append(HtmlTable.Encode(name)).Append("</th>");
+        foreach (var name in ClassNames) html.Append("<th style=\"padding:2px 4px\">").Append(Views.Html.Encode(name)).Append("</th>");
         html.Append("</tr>");
         for (int i = 0; i < Classes; i++)
         {
-            html.Append("<tr><th style=\"text-align:right;padding:2px 4px\">").Append(HtmlTable.Encode(ClassNames[i])).Append("</th>");
+            html.Append("<tr><th style=\"text-align:right;padding:2px 4px\">").Append(Views.Html.Encode(ClassNames[i])).Append("</th>");
             for (int j = 0; j < Classes; j++)
             {
                 double shade = (double)Counts[i, j] / max;
@@ -279,7 +303,7 @@ public sealed record PcaResult(Tensor Mean, Tensor Components, double[] Explaine
     public Tensor Transform(Tensor data)
     {
         if (data.ndim != 2 || data.shape[1] != Mean.shape[0])
-            throw new ArgumentException($"PCA was fitted on data [N, {Mean.shape[0]}]; found {DataLoader.Shape(data)}.", nameof(data));
+            throw new ArgumentException($"PCA was fitted on data [N, {Mean.shape[0]}]; found {Shapes.Format(data)}.", nameof(data));
         using var scope = torch.NewDisposeScope();
         return (data.to(float32).to(Mean.device) - Mean).matmul(Components.T).MoveToOuterDisposeScope();
     }

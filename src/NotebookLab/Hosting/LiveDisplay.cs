@@ -25,7 +25,7 @@ public static class LiveDisplay
     /// <summary>Where console fallback text goes (default: <see cref="Console.Out"/>).</summary>
     public static TextWriter ConsoleOut { get; set; } = Console.Out;
 
-    /// <summary>Shows <paramref name="view"/> with every mime type of its bundle; the handle updates it in place.</summary>
+    /// <summary>Shows <paramref name="view"/> with every mime type it lists (nothing is rendered here); the handle updates it in place.</summary>
     public static LiveHandle Show(IMimeView view)
     {
         ArgumentNullException.ThrowIfNull(view);
@@ -34,7 +34,7 @@ public static class LiveDisplay
         {
             try
             {
-                var mimeTypes = view.ToMimeBundle().Keys.ToArray();
+                var mimeTypes = view.MimeTypes.ToArray();
                 var update = display(view, mimeTypes);
                 return new LiveHandle(update, null);
             }
@@ -63,6 +63,6 @@ public sealed class LiveHandle
     public void Update(IMimeView view)
     {
         if (update is not null) update(view);
-        else if (console is not null && view.ToMimeBundle().TryGetValue(MimeTypes.PlainText, out var text)) console.WriteLine(text);
+        else if (console is not null && view.MimeTypes.Contains(MimeType.PlainText)) console.WriteLine(view.Render(MimeType.PlainText));
     }
 }

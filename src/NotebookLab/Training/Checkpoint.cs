@@ -73,10 +73,10 @@ public static class Checkpoint
         var state = model.state_dict();
         var problems = new List<string>();
         var storedByName = stored.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        var missing = state.Keys.Where(k => !storedByName.ContainsKey(k)).Select(k => $"{k} {ShapeText(state[k].shape)}").ToList();
-        var unexpected = stored.Where(t => !state.ContainsKey(t.Name)).Select(t => $"{t.Name} {ShapeText(t.Shape)}").ToList();
+        var missing = state.Keys.Where(k => !storedByName.ContainsKey(k)).Select(k => $"{k} {Shapes.Format(state[k].shape)}").ToList();
+        var unexpected = stored.Where(t => !state.ContainsKey(t.Name)).Select(t => $"{t.Name} {Shapes.Format(t.Shape)}").ToList();
         var shapes = stored.Where(t => state.TryGetValue(t.Name, out var m) && !m.shape.SequenceEqual(t.Shape))
-            .Select(t => $"{t.Name}: checkpoint {ShapeText(t.Shape)}, model {ShapeText(state[t.Name].shape)}").ToList();
+            .Select(t => $"{t.Name}: checkpoint {Shapes.Format(t.Shape)}, model {Shapes.Format(state[t.Name].shape)}").ToList();
         var dtypes = stored.Where(t => state.TryGetValue(t.Name, out var m) && m.shape.SequenceEqual(t.Shape) && m.dtype != t.DType)
             .Select(t => $"{t.Name}: checkpoint {t.DType}, model {state[t.Name].dtype}").ToList();
         if (missing.Count + unexpected.Count + shapes.Count + dtypes.Count > 0)
@@ -130,7 +130,6 @@ public static class Checkpoint
         return copies;
     }
 
-    internal static string ShapeText(IEnumerable<long> shape) => "[" + string.Join(", ", shape) + "]";
 
     static FileStream OpenChecked(string path)
     {

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.DotNet.Interactive.Formatting;
 using NotebookLab.Native;
+using NotebookLab.Views;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -110,7 +111,7 @@ public static class Devices
 /// What this process runs on: OS, runtime, TorchSharp and libtorch versions, backend, devices, threads and the
 /// native-loading fix. Renders as text and as an HTML table in notebooks; make one with <c>Lab.DeviceReport()</c>.
 /// </summary>
-[TypeFormatterSource(typeof(HtmlRenderableFormatterSource<DeviceReport>), PreferredMimeTypes = ["text/html", "text/plain"])]
+[TypeFormatterSource(typeof(MimeViewFormatterSource<DeviceReport>), PreferredMimeTypes = [MimeType.Html, MimeType.PlainText])]
 public sealed record DeviceReport(
     string OperatingSystem,
     string Runtime,
@@ -127,7 +128,7 @@ public sealed record DeviceReport(
     int TorchThreads,
     int ProcessorCount,
     string NativeFixStatus,
-    string NativeFixMessage) : IHtmlRenderable
+    string NativeFixMessage) : IMimeView
 {
     /// <summary>Collects the report. Initialises CUDA before anything else (TorchSharp #1198).</summary>
     public static DeviceReport Collect()
@@ -205,6 +206,15 @@ public sealed record DeviceReport(
         foreach (var (label, value) in rows) text.Append("  ").Append(label.PadRight(width)).Append("  ").Append(value).Append('\n');
         return text.ToString().TrimEnd('\n');
     }
+
+    public IReadOnlyList<string> MimeTypes => MimeType.HtmlAndText;
+
+    public string Render(string mimeType) => mimeType switch
+    {
+        MimeType.Html => ToHtml(),
+        MimeType.PlainText => ToString(),
+        _ => throw MimeViews.NotOffered(this, mimeType),
+    };
 
     public string ToHtml()
     {

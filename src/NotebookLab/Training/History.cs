@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.DotNet.Interactive.Formatting;
+using NotebookLab.Views;
 
 namespace NotebookLab.Training;
 
@@ -41,8 +42,8 @@ public sealed record EpochRecord(
 /// Everything a training run measured: per-epoch metrics, per-step losses and learning rates, and (when tracked)
 /// the gradient norm of every named parameter at every step. Plain numbers only; renders as a table.
 /// </summary>
-[TypeFormatterSource(typeof(HtmlRenderableFormatterSource<History>), PreferredMimeTypes = ["text/html", "text/plain"])]
-public sealed class History : IHtmlRenderable
+[TypeFormatterSource(typeof(MimeViewFormatterSource<History>), PreferredMimeTypes = [MimeType.Html, MimeType.PlainText])]
+public sealed class History : IMimeView
 {
     readonly List<EpochRecord> epochs = [];
     readonly List<StepRecord> steps = [];
@@ -99,6 +100,15 @@ public sealed class History : IHtmlRenderable
         if (StoppedEarly) text.Append($"stopped early; best epoch {BestEpoch}\n");
         return text.ToString().TrimEnd('\n');
     }
+
+    public IReadOnlyList<string> MimeTypes => MimeType.HtmlAndText;
+
+    public string Render(string mimeType) => mimeType switch
+    {
+        MimeType.Html => ToHtml(),
+        MimeType.PlainText => ToString(),
+        _ => throw MimeViews.NotOffered(this, mimeType),
+    };
 
     public string ToHtml()
     {

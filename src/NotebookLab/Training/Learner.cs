@@ -298,19 +298,19 @@ public sealed class Learner
             case TaskKind.Classification:
                 if (output.ndim != 2 || target.ndim != 1 || output.shape[0] != target.shape[0])
                     throw new ArgumentException(
-                        $"Classification expects model output [N, classes] and targets [N] of class indices; found output {Checkpoint.ShapeText(output.shape)} and targets {Checkpoint.ShapeText(target.shape)}.");
+                        $"Classification expects model output [N, classes] and targets [N] of class indices; found output {Shapes.Format(output.shape)} and targets {Shapes.Format(target.shape)}.");
                 RequireIntegerTargets(target);
                 return nn.functional.cross_entropy(output, target);
             case TaskKind.Sequence:
                 if (output.ndim != 3 || target.ndim != 2 || output.shape[0] != target.shape[0] || output.shape[1] != target.shape[1])
                     throw new ArgumentException(
-                        $"Sequence tasks expect model output [N, T, vocabulary] and targets [N, T] of token ids; found output {Checkpoint.ShapeText(output.shape)} and targets {Checkpoint.ShapeText(target.shape)}.");
+                        $"Sequence tasks expect model output [N, T, vocabulary] and targets [N, T] of token ids; found output {Shapes.Format(output.shape)} and targets {Shapes.Format(target.shape)}.");
                 RequireIntegerTargets(target);
                 return nn.functional.cross_entropy(output.reshape(-1, output.shape[2]), target.reshape(-1));
             case TaskKind.Regression:
                 if (!output.shape.SequenceEqual(target.shape))
                     throw new ArgumentException(
-                        $"Regression expects output and target of the same shape (no silent broadcasting); found output {Checkpoint.ShapeText(output.shape)} and target {Checkpoint.ShapeText(target.shape)}. " +
+                        $"Regression expects output and target of the same shape (no silent broadcasting); found output {Shapes.Format(output.shape)} and target {Shapes.Format(target.shape)}. " +
                         "A common fix: y.unsqueeze(1) or output.squeeze(1).");
                 return nn.functional.mse_loss(output, target.to(output.dtype));
             default:

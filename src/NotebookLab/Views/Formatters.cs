@@ -7,16 +7,18 @@ using static TorchSharp.torch;
 namespace NotebookLab.Views;
 
 /// <summary>
-/// Registers NotebookLab's views with <see cref="Formatter"/> (the API both .NET Interactive and <c>notebooklab</c>
-/// format with): tensors, modules, Plotly.NET charts and every <see cref="IMimeView"/>. Registration only records
-/// delegates; it runs no torch operation (a CPU op before CUDA initialises would disable CUDA for the process).
+/// Registers NotebookLab's formatters with <see cref="Formatter"/> (the API both .NET Interactive and <c>notebooklab</c>
+/// format with): tensors, modules, Plotly.NET charts, and any <see cref="IMimeView"/> (NotebookLab's own views also
+/// format without this, through <see cref="MimeViewFormatterSource{T}"/>). Each formatter renders only the mime type it
+/// is asked for. Registration only records delegates; it runs no torch operation (a CPU op before CUDA initialises
+/// would disable CUDA for the process).
 /// </summary>
 public static class Formatters
 {
     static readonly object Gate = new();
 
     /// <summary>True when the registrations are in place (a <c>Formatter.ResetToDefault()</c> removes them).</summary>
-    public static bool IsRegistered => Formatter.GetPreferredMimeTypesFor(typeof(ChartView)).Contains(MimeTypes.Svg);
+    public static bool IsRegistered => Formatter.GetPreferredMimeTypesFor(typeof(GenericChart)).Contains(MimeType.Svg);
 
     /// <summary>Idempotent: registers every formatter unless they are already registered.</summary>
     public static void Register()
@@ -30,38 +32,28 @@ public static class Formatters
 
     static void RegisterAll()
     {
-
-        // Every view renders itself; the formatter writes the rendition asked for.
-        foreach (var mime in new[] { MimeTypes.Html, MimeTypes.Svg, MimeTypes.PlainText })
+        // Any view, also one written in a notebook: the formatter writes the one rendition asked for.
+        foreach (var mime in new[] { MimeType.Html, MimeType.Svg, MimeType.PlainText })
             Formatter.Register(typeof(IMimeView), (FormatDelegate<object>)((value, context) =>
-            {
-                if (value is not IMimeView view || !view.ToMimeBundle().TryGetValue(mime, out var content)) return false;
-                context.Writer.Write(content);
-                return true;
-            }), mime);
-        foreach (var type in new[] { typeof(TensorView), typeof(ModelSummary), typeof(MimeBundleView) })
-            Formatter.SetPreferredMimeTypesFor(type, MimeTypes.Html, MimeTypes.PlainText);
-        foreach (var type in new[] { typeof(ChartView), typeof(ImageGridView) })
-            Formatter.SetPreferredMimeTypesFor(type, MimeTypes.Html, MimeTypes.Svg, MimeTypes.PlainText);
-        Formatter.SetPreferredMimeTypesFor(typeof(TrainingMonitor), MimeTypes.Html, MimeTypes.Svg, MimeTypes.PlainText);
+                value is IMimeView view && MimeViews.TryWrite(view, mime, context.Writer)), mime);
 
         // Tensors: NotebookLab's view instead of TorchSharp's Julia-style text.
-        Formatter.Register<Tensor>((FormatDelegate<Tensor>)((t, context) => Write(context, () => new TensorView(t).ToHtml())), MimeTypes.Html);
-        Formatter.Register<Tensor>((FormatDelegate<Tensor>)((t, context) => Write(context, () => new TensorView(t).ToPlainText())), MimeTypes.PlainText);
+        Formatter.Register<Tensor>((FormatDelegate<Tensor>)((t, context) => Write(context, () => new TensorView(t).ToHtml())), MimeType.Html);
+        Formatter.Register<Tensor>((FormatDelegate<Tensor>)((t, context) => Write(context, () => new TensorView(t).ToPlainText())), MimeType.PlainText);
         foreach (var type in new[] { typeof(Tensor), typeof(TorchSharp.Modules.Parameter) })
-            Formatter.SetPreferredMimeTypesFor(type, MimeTypes.Html, MimeTypes.PlainText);
+            Formatter.SetPreferredMimeTypesFor(type, MimeType.Html, MimeType.PlainText);
 
         // Modules: the tree with parameter counts (Summary(model, inputShape) adds shapes and mult-adds).
-        Formatter.Register<nn.Module>((FormatDelegate<nn.Module>)((m, context) => Write(context, () => ModelSummary.Summary(m, depth: 2).ToHtml())), MimeTypes.Html);
-        Formatter.Register<nn.Module>((FormatDelegate<nn.Module>)((m, context) => Write(context, () => ModelSummary.Summary(m, depth: 2).ToPlainText())), MimeTypes.PlainText);
+        Formatter.Register<nn.Module>((FormatDelegate<nn.Module>)((m, context) => Write(context, () => ModelSummary.Summary(m, depth: 2).ToHtml())), MimeType.Html);
+        Formatter.Register<nn.Module>((FormatDelegate<nn.Module>)((m, context) => Write(context, () => ModelSummary.Summary(m, depth: 2).ToPlainText())), MimeType.PlainText);
 
         // Plotly.NET charts: interactive where scripts run, static SVG in the same bundle for everywhere else.
-        Formatter.Register<GenericChart>((FormatDelegate<GenericChart>)((c, context) => Write(context, () => ChartHtml(c))), MimeTypes.Html);
-        Formatter.Register<GenericChart>((FormatDelegate<GenericChart>)((c, context) => Write(context, () => ChartSvg(c))), MimeTypes.Svg);
+        Formatter.Register<GenericChart>((FormatDelegate<GenericChart>)((c, context) => Write(context, () => ChartHtml(c))), MimeType.Html);
+        Formatter.Register<GenericChart>((FormatDelegate<GenericChart>)((c, context) => Write(context, () => ChartSvg(c))), MimeType.Svg);
         Formatter.Register<GenericChart>((FormatDelegate<GenericChart>)((c, context) => Write(context, () =>
-            $"Plotly chart: {GenericChart.countTrace(c)} trace(s)")), MimeTypes.PlainText);
+            $"Plotly chart: {GenericChart.countTrace(c)} trace(s)")), MimeType.PlainText);
         foreach (var type in typeof(GenericChart).GetNestedTypes().Where(t => typeof(GenericChart).IsAssignableFrom(t)).Append(typeof(GenericChart)))
-            Formatter.SetPreferredMimeTypesFor(type, MimeTypes.Html, MimeTypes.Svg);
+            Formatter.SetPreferredMimeTypesFor(type, MimeType.Html, MimeType.Svg);
     }
 
     static bool Write(FormatContext context, Func<string> render)

@@ -3,6 +3,7 @@ using System.Linq.Expressions;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text;
+using Microsoft.DotNet.Interactive.Formatting;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,7 +15,7 @@ public sealed record ModelSummaryRow(
     string Name, string Type, int Depth, string TreePrefix, IReadOnlyList<long>? OutputShape, int Calls,
     long? ParamsShown, long RecursiveParams, string Trainable, long MultAdds, bool Expanded)
 {
-    public string OutputShapeText => OutputShape is null ? "--" : "[" + string.Join(", ", OutputShape) + "]";
+    public string OutputShapeText => OutputShape is null ? "--" : Shapes.Format(OutputShape);
 }
 
 /// <summary>
@@ -31,6 +32,7 @@ public sealed record ModelSummaryRow(
 /// gradients) and parameters, in MB of 10⁶ bytes. The dry run runs in eval mode under no_grad inside a dispose
 /// scope, and every module's train/eval flag is restored afterwards.
 /// </remarks>
+[TypeFormatterSource(typeof(MimeViewFormatterSource<ModelSummary>), PreferredMimeTypes = [MimeType.Html, MimeType.PlainText])]
 public sealed class ModelSummary : IMimeView
 {
     public IReadOnlyList<ModelSummaryRow> Rows { get; }
@@ -61,7 +63,7 @@ public sealed class ModelSummary : IMimeView
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputShape);
         if (inputShape.Length == 0 || inputShape.Any(d => d < 0))
-            throw new ArgumentException($"Summary: input shape [{string.Join(", ", inputShape)}] must have at least one non-negative dimension", nameof(inputShape));
+            throw new ArgumentException($"Summary: input shape {Shapes.Format(inputShape)} must have at least one non-negative dimension", nameof(inputShape));
         using var scope = NewDisposeScope();
         var device = model.parameters().FirstOrDefault()?.device ?? CPU;
         var x = dtype is ScalarType.Int64 or ScalarType.Int32 ? zeros(inputShape, dtype, device) : randn(inputShape, dtype, device);
@@ -334,7 +336,7 @@ public sealed class ModelSummary : IMimeView
     {
         var sb = new StringBuilder("<div class=\"nl-model-summary\" style=\"font-size:12px\">");
         sb.Append($"<div style=\"font-weight:600;margin-bottom:4px\">{Html.Encode(ModelType)}");
-        if (InputShapes.Count > 0) sb.Append(" · input " + string.Join(", ", InputShapes.Select(s => "[" + string.Join(", ", s) + "]")));
+        if (InputShapes.Count > 0) sb.Append(" · input " + string.Join(", ", InputShapes.Select(Shapes.Format)));
         sb.Append("</div><table class=\"nl-summary\" style=\"border-collapse:collapse\"><thead><tr>");
         const string th = "padding:2px 10px;border-bottom:2px solid #888;text-align:right";
         sb.Append($"<th style=\"{th};text-align:left\">Layer (type)</th>");
@@ -361,10 +363,13 @@ public sealed class ModelSummary : IMimeView
         return sb.ToString();
     }
 
-    public IReadOnlyDictionary<string, string> ToMimeBundle() => new Dictionary<string, string>
+    public IReadOnlyList<string> MimeTypes => MimeType.HtmlAndText;
+
+    public string Render(string mimeType) => mimeType switch
     {
-        [MimeTypes.Html] = ToHtml(),
-        [MimeTypes.PlainText] = ToPlainText(),
+        MimeType.Html => ToHtml(),
+        MimeType.PlainText => ToPlainText(),
+        _ => throw MimeViews.NotOffered(this, mimeType),
     };
 
     public override string ToString() => ToPlainText();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.DotNet.Interactive.Formatting;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -44,6 +45,7 @@ public sealed record TensorGrid(string Caption, long[] RowIndices, long[] Column
 /// Cost grows with what is shown, not with the tensor: large tensors get statistics over a strided sample,
 /// which the view labels as such (ask for <see cref="TensorViewOptions.ExactStats"/> to pay for a full pass).
 /// </summary>
+[TypeFormatterSource(typeof(MimeViewFormatterSource<TensorView>), PreferredMimeTypes = [MimeType.Html, MimeType.PlainText])]
 public sealed class TensorView : IMimeView
 {
     public static TensorViewOptions DefaultOptions { get; set; } = new();
@@ -359,7 +361,7 @@ public sealed class TensorView : IMimeView
 
     // ---------- rendering ----------
 
-    public string ShapeText => "[" + string.Join(", ", Shape) + "]";
+    public string ShapeText => Shapes.Format(Shape);
 
     string GradText => RequiresGrad ? (IsLeaf ? "requires_grad=True (leaf)" : "requires_grad=True grad_fn (result of a recorded operation)") : "";
 
@@ -463,10 +465,13 @@ public sealed class TensorView : IMimeView
         sb.Append("</tbody></table>");
     }
 
-    public IReadOnlyDictionary<string, string> ToMimeBundle() => new Dictionary<string, string>
+    public IReadOnlyList<string> MimeTypes => MimeType.HtmlAndText;
+
+    public string Render(string mimeType) => mimeType switch
     {
-        [MimeTypes.Html] = ToHtml(),
-        [MimeTypes.PlainText] = ToPlainText(),
+        MimeType.Html => ToHtml(),
+        MimeType.PlainText => ToPlainText(),
+        _ => throw MimeViews.NotOffered(this, mimeType),
     };
 
     public override string ToString() => ToPlainText();

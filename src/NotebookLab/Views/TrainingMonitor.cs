@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Microsoft.DotNet.Interactive.Formatting;
 using NotebookLab.Hosting;
 using NotebookLab.Views.Charts;
 
@@ -26,6 +27,7 @@ namespace NotebookLab.Views;
 /// the training "loss". Where to show it: the notebook's live display when <see cref="LiveDisplay"/> has a bridge
 /// (extension.dib installs one), else throttled text lines on the console.
 /// </remarks>
+[TypeFormatterSource(typeof(MimeViewFormatterSource<TrainingMonitor>), PreferredMimeTypes = [MimeType.Html, MimeType.Svg, MimeType.PlainText])]
 public sealed class TrainingMonitor : IMimeView
 {
     readonly object gate = new();
@@ -162,8 +164,21 @@ public sealed class TrainingMonitor : IMimeView
         }
     }
 
-    /// <summary>The current state as a fixed mime bundle.</summary>
-    public MimeBundleView Snapshot() => new(ToMimeBundle());
+    /// <summary>The current state as a fixed mime bundle: the curves are built once and their SVG exported once.</summary>
+    public MimeBundleView Snapshot()
+    {
+        lock (gate)
+        {
+            var curves = Curves();
+            var progress = ProgressLine();
+            return new(new Dictionary<string, string>
+            {
+                [MimeType.Html] = ToHtml(curves),
+                [MimeType.Svg] = curves?.ToSvg() ?? EmptySvg(progress),
+                [MimeType.PlainText] = progress,
+            });
+        }
+    }
 
     // ---------- rendering ----------
 
@@ -255,16 +270,18 @@ public sealed class TrainingMonitor : IMimeView
         return sb.Append("</div>").ToString();
     }
 
-    public IReadOnlyDictionary<string, string> ToMimeBundle()
+    public IReadOnlyList<string> MimeTypes => MimeType.HtmlSvgAndText;
+
+    public string Render(string mimeType)
     {
         lock (gate)
         {
-            var curves = Curves();
-            return new Dictionary<string, string>
+            return mimeType switch
             {
-                [MimeTypes.Html] = ToHtml(curves),
-                [MimeTypes.Svg] = curves?.ToSvg() ?? EmptySvg(ProgressLine()),
-                [MimeTypes.PlainText] = ProgressLine(),
+                MimeType.Html => ToHtml(Curves()),
+                MimeType.Svg => Curves()?.ToSvg() ?? EmptySvg(ProgressLine()),
+                MimeType.PlainText => ProgressLine(),
+                _ => throw MimeViews.NotOffered(this, mimeType),
             };
         }
     }

@@ -31,8 +31,8 @@ public class TrainingMonitorObserverTests
             Assert.Single(shown);
             Assert.True(updates.Count >= 3, $"{updates.Count} updates"); // each epoch end and the completion force a render
             var final = ((IMimeView)updates[^1]).ToMimeBundle();
-            Assert.Contains("val_acc", final[MimeTypes.PlainText]);
-            Assert.Contains("8/8", final[MimeTypes.PlainText]);
+            Assert.Contains("val_acc", final[MimeType.PlainText]);
+            Assert.Contains("8/8", final[MimeType.PlainText]);
             Assert.Equal(history.StepLoss.Length, monitor.Step);
         }
         finally { LiveDisplay.Uninstall(); }

@@ -99,7 +99,7 @@ public class ChartTests
         Assert.Contains(MimeTypesOf(view), k => k == "image/svg+xml");
     }
 
-    static IEnumerable<string> MimeTypesOf(NotebookLab.Views.IMimeView v) => v.ToMimeBundle().Keys;
+    static IEnumerable<string> MimeTypesOf(NotebookLab.Views.IMimeView v) => v.MimeTypes;
 
     [Fact]
     public void Two_charts_in_one_page_do_not_share_svg_ids()

@@ -79,13 +79,13 @@ public static class Attention
     {
         foreach (var (t, name) in new[] { (query, "query"), (key, "key"), (value, "value") })
         {
-            if (t.dim() < 2) throw new ArgumentException($"{where}: {name} must be [..., length, features], got {ShapeGuard.Format(t)}.", name);
+            if (t.dim() < 2) throw new ArgumentException($"{where}: {name} must be [..., length, features], got {Shapes.Format(t)}.", name);
             ShapeGuard.RequireFloating(t, where, name);
         }
         if (query.shape[^1] != key.shape[^1])
-            throw new ArgumentException($"{where}: query and key must have the same feature size d_k, got query {ShapeGuard.Format(query)} and key {ShapeGuard.Format(key)}.");
+            throw new ArgumentException($"{where}: query and key must have the same feature size d_k, got query {Shapes.Format(query)} and key {Shapes.Format(key)}.");
         if (key.shape[^2] != value.shape[^2])
-            throw new ArgumentException($"{where}: key and value must have the same length L_k, got key {ShapeGuard.Format(key)} and value {ShapeGuard.Format(value)}.");
+            throw new ArgumentException($"{where}: key and value must have the same length L_k, got key {Shapes.Format(key)} and value {Shapes.Format(value)}.");
     }
 
     /// <summary>Turns a [B, L_k] padding mask into one that broadcasts over scores of rank <paramref name="rank"/>.</summary>
@@ -95,7 +95,7 @@ public static class Attention
             throw new ArgumentException($"{where}: keyPaddingMask must be boolean (true = padding), got {keyPaddingMask.dtype}.", nameof(keyPaddingMask));
         if (rank < 3 || keyPaddingMask.dim() != 2 || keyPaddingMask.shape[0] != key.shape[0] || keyPaddingMask.shape[1] != key.shape[^2])
             throw new ArgumentException(
-                $"{where}: keyPaddingMask must be [batch, L_k] = [{(key.dim() >= 3 ? key.shape[0].ToString() : "batch")}, {key.shape[^2]}] for batched keys, got {ShapeGuard.Format(keyPaddingMask)} with key {ShapeGuard.Format(key)}.",
+                $"{where}: keyPaddingMask must be [batch, L_k] = [{(key.dim() >= 3 ? key.shape[0].ToString() : "batch")}, {key.shape[^2]}] for batched keys, got {Shapes.Format(keyPaddingMask)} with key {Shapes.Format(key)}.",
                 nameof(keyPaddingMask));
         var shape = new long[rank];
         Array.Fill(shape, 1L);
@@ -221,9 +221,9 @@ public sealed class MultiHeadAttention : nn.Module<Tensor, Tensor, Tensor, Tenso
         var (q, k, v) = BatchFirst ? (query, key, value) : (query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1));
         long batch = q.shape[0], lq = q.shape[1], lk = k.shape[1];
         if (k.shape[0] != batch || v.shape[0] != batch)
-            throw new ArgumentException($"{where}: query, key and value must have the same batch size, got {ShapeGuard.Format(query)}, {ShapeGuard.Format(key)}, {ShapeGuard.Format(value)}.");
+            throw new ArgumentException($"{where}: query, key and value must have the same batch size, got {Shapes.Format(query)}, {Shapes.Format(key)}, {Shapes.Format(value)}.");
         if (v.shape[1] != lk)
-            throw new ArgumentException($"{where}: key and value must have the same length, got {ShapeGuard.Format(key)} and {ShapeGuard.Format(value)}.");
+            throw new ArgumentException($"{where}: key and value must have the same length, got {Shapes.Format(key)} and {Shapes.Format(value)}.");
 
         var w = in_proj_weight.chunk(3, dim: 0);
         var b = in_proj_bias?.chunk(3, dim: 0);
@@ -240,7 +240,7 @@ public sealed class MultiHeadAttention : nn.Module<Tensor, Tensor, Tensor, Tenso
                 2 when attn_mask.shape[0] == lq && attn_mask.shape[1] == lk => attn_mask,
                 3 when attn_mask.shape[0] == batch * NumHeads && attn_mask.shape[1] == lq && attn_mask.shape[2] == lk
                     => attn_mask.view(batch, NumHeads, lq, lk),
-                _ => throw new ArgumentException($"{where}: attn_mask must be [L, S] = [{lq}, {lk}] or [batch·heads, L, S] = [{batch * NumHeads}, {lq}, {lk}], got {ShapeGuard.Format(attn_mask)}.", nameof(attn_mask)),
+                _ => throw new ArgumentException($"{where}: attn_mask must be [L, S] = [{lq}, {lk}] or [batch·heads, L, S] = [{batch * NumHeads}, {lq}, {lk}], got {Shapes.Format(attn_mask)}.", nameof(attn_mask)),
             };
             if (mask.dtype == ScalarType.Bool) blocked = mask; else additive = mask;
         }
@@ -287,7 +287,7 @@ public sealed class MultiHeadAttention : nn.Module<Tensor, Tensor, Tensor, Tenso
             if (!p.TryGetValue(prefix + key, out var src))
                 throw new ArgumentException($"{where}: the source has no parameter '{prefix + key}' (it has: {string.Join(", ", p.Keys)}).");
             if (!src.shape.SequenceEqual(target.shape))
-                throw new ArgumentException($"{where}: source {prefix + key} has shape {ShapeGuard.Format(src)}, this module needs {ShapeGuard.Format(target)} (embed_dim {EmbedDim}).");
+                throw new ArgumentException($"{where}: source {prefix + key} has shape {Shapes.Format(src)}, this module needs {Shapes.Format(target)} (embed_dim {EmbedDim}).");
             using (torch.no_grad()) target.copy_(src);
         }
         Copy(in_proj_weight, "in_proj_weight");

@@ -56,7 +56,7 @@ public sealed class CharLanguageModel : nn.Module<Tensor, Tensor>
     {
         ShapeGuard.RequireIntegral(tokens, GetName(), nameof(tokens));
         ShapeGuard.Require(tokens, GetName(), nameof(tokens), "[batch, time]", null, null);
-        if (tokens.numel() == 0) throw new ArgumentException($"{GetName()}: tokens is empty: {ShapeGuard.Format(tokens)}.", nameof(tokens));
+        if (tokens.numel() == 0) throw new ArgumentException($"{GetName()}: tokens is empty: {Shapes.Format(tokens)}.", nameof(tokens));
         long min = tokens.min().item<long>(), max = tokens.max().item<long>();
         if (min < 0 || max >= VocabSize)
             throw new ArgumentException($"{GetName()}: tokens hold ids in [{min}, {max}] but the vocabulary has {VocabSize} tokens.", nameof(tokens));

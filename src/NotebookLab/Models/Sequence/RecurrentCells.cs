@@ -99,7 +99,7 @@ public abstract class RecurrentCellBase<TState, TResult> : nn.Module<Tensor, TSt
             throw new ArgumentException($"{GetName()}: {sourceName} has no parameter '{key}' (it has: {string.Join(", ", source.Keys)}).");
         if (!value.shape.SequenceEqual(target.shape))
             throw new ArgumentException(
-                $"{GetName()}: {sourceName}.{key} has shape {ShapeGuard.Format(value)} but this cell needs {ShapeGuard.Format(target)} " +
+                $"{GetName()}: {sourceName}.{key} has shape {Shapes.Format(value)} but this cell needs {Shapes.Format(target)} " +
                 $"(input_size {InputSize}, hidden_size {HiddenSize}, {GateCount} gate block(s)).");
         using (torch.no_grad()) target.copy_(value);
     }

@@ -47,7 +47,7 @@ public abstract class RecurrentLayerBase<TCell, TState, TResult> : nn.Module<Ten
         ShapeGuard.RequireFloating(input, GetName(), "input");
         ShapeGuard.Require(input, GetName(), "input", layout, null, null, InputSize);
         if (input.shape[0] == 0 || input.shape[1] == 0)
-            throw new ArgumentException($"{GetName()}: input has an empty time or batch dimension: {ShapeGuard.Format(input)}.", nameof(input));
+            throw new ArgumentException($"{GetName()}: input has an empty time or batch dimension: {Shapes.Format(input)}.", nameof(input));
         return BatchFirst ? input.transpose(0, 1) : input;
     }
 

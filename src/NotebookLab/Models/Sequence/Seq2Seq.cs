@@ -71,7 +71,7 @@ public abstract class Seq2SeqBase : nn.Module<Tensor, Tensor, Seq2SeqOutput>
     {
         ShapeGuard.RequireIntegral(tokens, GetName(), argument);
         ShapeGuard.Require(tokens, GetName(), argument, "[batch, length]", null, null);
-        if (tokens.numel() == 0) throw new ArgumentException($"{GetName()}: {argument} is empty: {ShapeGuard.Format(tokens)}.", argument);
+        if (tokens.numel() == 0) throw new ArgumentException($"{GetName()}: {argument} is empty: {Shapes.Format(tokens)}.", argument);
         long min = tokens.min().item<long>(), max = tokens.max().item<long>();
         if (min < 0 || max >= vocab)
             throw new ArgumentException($"{GetName()}: {argument} holds token ids in [{min}, {max}] but the vocabulary has {vocab} tokens (ids 0..{vocab - 1}).", argument);
@@ -108,7 +108,7 @@ public sealed class ContextVectorSeq2Seq : Seq2SeqBase
         var (_, context, _) = Encode(source);
         CheckTokens(targetInput, TargetVocab, nameof(targetInput));
         if (targetInput.shape[0] != source.shape[0])
-            throw new ArgumentException($"{GetName()}: source and targetInput must have the same batch size, got {ShapeGuard.Format(source)} and {ShapeGuard.Format(targetInput)}.");
+            throw new ArgumentException($"{GetName()}: source and targetInput must have the same batch size, got {Shapes.Format(source)} and {Shapes.Format(targetInput)}.");
         var steps = targetInput.shape[1];
         var inputs = torch.cat(new[] { target_embedding.call(targetInput), context.unsqueeze(1).expand(-1, steps, -1) }, dim: 2);
         var (states, _) = decoder.call(inputs, context.unsqueeze(0));
@@ -179,7 +179,7 @@ public sealed class AttentionSeq2Seq : Seq2SeqBase
         var (states, context, padding) = Encode(source);
         CheckTokens(targetInput, TargetVocab, nameof(targetInput));
         if (targetInput.shape[0] != source.shape[0])
-            throw new ArgumentException($"{GetName()}: source and targetInput must have the same batch size, got {ShapeGuard.Format(source)} and {ShapeGuard.Format(targetInput)}.");
+            throw new ArgumentException($"{GetName()}: source and targetInput must have the same batch size, got {Shapes.Format(source)} and {Shapes.Format(targetInput)}.");
         var state = context;
         var logits = new List<Tensor>();
         var weights = new List<Tensor>();

@@ -12,8 +12,6 @@ namespace NotebookLab.Models.Sequence;
 /// </summary>
 internal static class ShapeGuard
 {
-    public static string Format(Tensor t) => "[" + string.Join(", ", t.shape) + "]";
-
     /// <summary>Requires <paramref name="t"/> to have exactly the given sizes; a null size matches anything.</summary>
     public static void Require(Tensor? t, string where, string argument, string layout, params long?[] sizes)
     {
@@ -23,7 +21,7 @@ internal static class ShapeGuard
             if (sizes[i] is long expected && t.shape[i] != expected) ok = false;
         if (!ok)
             throw new ArgumentException(
-                $"{where}: {argument} must have shape {layout} = [{string.Join(", ", sizes.Select(s => s?.ToString() ?? "*"))}], got {Format(t)}.",
+                $"{where}: {argument} must have shape {layout} = {Shapes.Format(sizes)}, got {Shapes.Format(t)}.",
                 argument);
     }
 

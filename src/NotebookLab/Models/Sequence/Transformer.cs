@@ -134,7 +134,7 @@ public sealed class TransformerEncoderBlock : nn.Module<Tensor, Tensor?, Tensor?
                 if (!p.TryGetValue(prefix + n, out var src))
                     throw new ArgumentException($"{GetName()}: the source has no parameter '{prefix + n}'.");
                 if (!src.shape.SequenceEqual(target.shape))
-                    throw new ArgumentException($"{GetName()}: source {prefix + n} has shape {ShapeGuard.Format(src)}, this block needs {ShapeGuard.Format(target)}.");
+                    throw new ArgumentException($"{GetName()}: source {prefix + n} has shape {Shapes.Format(src)}, this block needs {Shapes.Format(target)}.");
                 using (torch.no_grad()) target.copy_(src);
             }
         }

@@ -142,7 +142,7 @@ public sealed class ResNet : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        if (x.dim() != 4) throw new ArgumentException($"ResNet expects N×C×H×W images, got shape [{string.Join(", ", x.shape)}]", nameof(x));
+        if (x.dim() != 4) throw new ArgumentException($"ResNet expects N×C×H×W images, got shape {Shapes.Format(x.shape)}", nameof(x));
         using var scope = NewDisposeScope();
         var y = maxpool.call(relu.call(bn1.call(conv1.call(x))));
         y = layer4.call(layer3.call(layer2.call(layer1.call(y))));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.DotNet.Interactive.Formatting;
 using Plotly.NET;
 
 namespace NotebookLab.Views.Charts;
@@ -12,6 +13,7 @@ public sealed record ChartTable(string Caption, string[] Header, string[][] Rows
 /// <c>image/svg+xml</c> (static only) and <c>text/plain</c>. <see cref="ToGenericChart"/> gives the Plotly.NET chart
 /// to customise further.
 /// </summary>
+[TypeFormatterSource(typeof(MimeViewFormatterSource<ChartView>), PreferredMimeTypes = [MimeType.Html, MimeType.Svg, MimeType.PlainText])]
 public sealed class ChartView : IMimeView
 {
     public IReadOnlyList<ChartSpec> Panels { get; }
@@ -26,7 +28,13 @@ public sealed class ChartView : IMimeView
         foreach (var p in panels) p.Validate();
         Panels = panels;
         Tables = tables ?? [];
+        panelSvgs = new string?[panels.Count];
     }
+
+    readonly string?[] panelSvgs;
+
+    /// <summary>Panel <paramref name="i"/>'s static SVG, exported by OxyPlot once per view and shared by the HTML and SVG renditions.</summary>
+    string PanelSvg(int i) => panelSvgs[i] ??= SvgRenderer.ToSvg(Panels[i]);
 
     /// <summary>The Plotly.NET chart of a single-panel view.</summary>
     public GenericChart ToGenericChart() => Panels.Count == 1
@@ -38,16 +46,15 @@ public sealed class ChartView : IMimeView
     /// <summary>The static rendition: one SVG with the panels side by side.</summary>
     public string ToSvg()
     {
-        if (Panels.Count == 1) return SvgRenderer.ToSvg(Panels[0]);
+        if (Panels.Count == 1) return PanelSvg(0);
         var width = Panels.Sum(p => p.Width);
         var height = Panels.Max(p => p.Height);
         var sb = new StringBuilder($"<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" version=\"1.1\" width=\"{width}\" height=\"{height}\">");
         var x = 0;
-        foreach (var p in Panels)
+        for (var i = 0; i < Panels.Count; i++)
         {
-            var inner = SvgRenderer.ToSvg(p);
-            sb.Append($"<g transform=\"translate({x},0)\">").Append(inner).Append("</g>");
-            x += p.Width;
+            sb.Append($"<g transform=\"translate({x},0)\">").Append(PanelSvg(i)).Append("</g>");
+            x += Panels[i].Width;
         }
         return sb.Append("</svg>").ToString();
     }
@@ -57,7 +64,8 @@ public sealed class ChartView : IMimeView
         var sb = new StringBuilder("<div class=\"nl-chart-view\">");
         if (Caption is not null) sb.Append($"<div class=\"nl-chart-caption\" style=\"font-weight:600;margin:4px 0\">{Html.Encode(Caption)}</div>");
         sb.Append("<div style=\"display:flex;flex-wrap:wrap;gap:8px\">");
-        foreach (var p in Panels) sb.Append(PlotlyHtml.Render(PlotlyRenderer.ToGenericChart(p), SvgRenderer.ToSvg(p), p.Width, p.Height));
+        for (var i = 0; i < Panels.Count; i++)
+            sb.Append(PlotlyHtml.Render(PlotlyRenderer.ToGenericChart(Panels[i]), PanelSvg(i), Panels[i].Width, Panels[i].Height));
         sb.Append("</div>");
         foreach (var t in Tables) AppendTableHtml(sb, t);
         return sb.Append("</div>").ToString();
@@ -107,11 +115,14 @@ public sealed class ChartView : IMimeView
         _ => s.Name,
     };
 
-    public IReadOnlyDictionary<string, string> ToMimeBundle() => new Dictionary<string, string>
+    public IReadOnlyList<string> MimeTypes => MimeType.HtmlSvgAndText;
+
+    public string Render(string mimeType) => mimeType switch
     {
-        [MimeTypes.Html] = ToHtml(),
-        [MimeTypes.Svg] = ToSvg(),
-        [MimeTypes.PlainText] = ToPlainText(),
+        MimeType.Html => ToHtml(),
+        MimeType.Svg => ToSvg(),
+        MimeType.PlainText => ToPlainText(),
+        _ => throw MimeViews.NotOffered(this, mimeType),
     };
 
     public override string ToString() => ToPlainText();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using NotebookLab.Evaluation;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -103,7 +104,7 @@ public static partial class Charts
     internal static double[,] ToMatrix(Tensor t, string what)
     {
         ArgumentNullException.ThrowIfNull(t, what);
-        if (t.dim() != 2) throw new ArgumentException($"{what} must be 2-D, got shape [{string.Join(", ", t.shape)}]", what);
+        if (t.dim() != 2) throw new ArgumentException($"{what} must be 2-D, got shape {Shapes.Format(t.shape)}", what);
         if (t.shape[0] > 256 || t.shape[1] > 256)
             throw new ArgumentException($"{what} is {t.shape[0]}×{t.shape[1]}; a labelled heatmap takes at most 256×256 (slice it first)", what);
         using var scope = NewDisposeScope();
@@ -117,41 +118,33 @@ public static partial class Charts
     // ---------- confusion matrix ----------
 
     /// <summary>Rows = true class, columns = predicted; colour = row-normalised rate, cells show counts.</summary>
-    public static ChartView ConfusionMatrix(int[] actual, int[] predicted, string[]? classNames = null, bool normalize = true)
+    public static ChartView ConfusionMatrix(int[] actual, int[] predicted, string[]? classNames = null, bool normalize = true) =>
+        ConfusionMatrix(Metrics.ConfusionMatrix(actual, predicted, classNames: classNames), normalize);
+
+    /// <summary>A confusion matrix counted by <see cref="Metrics.ConfusionMatrix(int[], int[], int?, IReadOnlyList{string})"/>, drawn as a heatmap.</summary>
+    public static ChartView ConfusionMatrix(Evaluation.ConfusionMatrix matrix, bool normalize = true)
     {
-        if (actual.Length != predicted.Length)
-            throw new ArgumentException($"ConfusionMatrix: {actual.Length} true labels but {predicted.Length} predictions");
-        var k = classNames?.Length ?? Math.Max(actual.DefaultIfEmpty(-1).Max(), predicted.DefaultIfEmpty(-1).Max()) + 1;
-        classNames ??= [.. Enumerable.Range(0, k).Select(i => i.ToString(CultureInfo.InvariantCulture))];
-        var counts = new long[k, k];
-        for (var i = 0; i < actual.Length; i++)
-        {
-            var (a, p) = (actual[i], predicted[i]);
-            if (a < 0 || a >= k || p < 0 || p >= k)
-                throw new ArgumentOutOfRangeException(nameof(actual), $"ConfusionMatrix: item {i} has label {a} / prediction {p}, outside 0..{k - 1}");
-            counts[a, p]++;
-        }
+        ArgumentNullException.ThrowIfNull(matrix);
+        var (k, counts) = (matrix.Classes, matrix.Counts);
         var z = new double[k, k];
         var text = new string[k, k];
-        long correct = 0;
         for (var r = 0; r < k; r++)
         {
             long rowTotal = 0;
             for (var c = 0; c < k; c++) rowTotal += counts[r, c];
-            correct += counts[r, r];
             for (var c = 0; c < k; c++)
             {
                 z[r, c] = normalize ? (rowTotal > 0 ? (double)counts[r, c] / rowTotal : 0) : counts[r, c];
                 text[r, c] = counts[r, c].ToString(CultureInfo.InvariantCulture);
             }
         }
-        var accuracy = actual.Length > 0 ? (double)correct / actual.Length : double.NaN;
+        string[] names = [.. matrix.ClassNames];
         var spec = new ChartSpec
         {
-            Title = $"Confusion matrix: accuracy {(accuracy * 100).ToString("F1", CultureInfo.InvariantCulture)}% of {actual.Length:N0}",
+            Title = $"Confusion matrix: accuracy {(matrix.Accuracy * 100).ToString("F1", CultureInfo.InvariantCulture)}% of {matrix.Total:N0}",
             XAxis = new ChartAxis { Title = "predicted" },
             YAxis = new ChartAxis { Title = "true" },
-            Series = [new HeatmapSeries(normalize ? "row-normalised rate" : "count", z, classNames, classNames)
+            Series = [new HeatmapSeries(normalize ? "row-normalised rate" : "count", z, names, names)
             {
                 Annotate = k <= 20, CellText = text, ZMin = normalize ? 0 : null, ZMax = normalize ? 1 : null,
             }],
@@ -167,7 +160,7 @@ public static partial class Charts
     internal static int[] ToInts(Tensor t, string what)
     {
         ArgumentNullException.ThrowIfNull(t, what);
-        if (t.dim() != 1) throw new ArgumentException($"{what} must be 1-D class indices, got shape [{string.Join(", ", t.shape)}]", what);
+        if (t.dim() != 1) throw new ArgumentException($"{what} must be 1-D class indices, got shape {Shapes.Format(t.shape)}", what);
         using var scope = NewDisposeScope();
         return [.. t.detach().cpu().to(ScalarType.Int64).data<long>().ToArray().Select(v => (int)v)];
     }

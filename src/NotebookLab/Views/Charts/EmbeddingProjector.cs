@@ -15,7 +15,7 @@ public static partial class Charts
         int dims = 2, IReadOnlyList<int>? queries = null, int neighbours = 5, string? title = null)
     {
         ArgumentNullException.ThrowIfNull(embeddings);
-        if (embeddings.dim() != 2) throw new ArgumentException($"embeddings must be N×D, got shape [{string.Join(", ", embeddings.shape)}]", nameof(embeddings));
+        if (embeddings.dim() != 2) throw new ArgumentException($"embeddings must be N×D, got shape {Shapes.Format(embeddings.shape)}", nameof(embeddings));
         var n = (int)embeddings.shape[0];
         if (labels.Count != n) throw new ArgumentException($"Embedding: {n} embeddings but {labels.Count} labels", nameof(labels));
         if (names is not null && names.Count != n) throw new ArgumentException($"Embedding: {n} embeddings but {names.Count} names", nameof(names));

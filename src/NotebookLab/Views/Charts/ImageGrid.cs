@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.DotNet.Interactive.Formatting;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -16,6 +17,7 @@ public sealed record ImageTile(int Index, string PngDataUri, int Width, int Heig
 /// A batch of images in a grid, captioned with labels and predictions; wrong predictions are framed red, correct ones
 /// green. Formats to text/html and to a static image/svg+xml with the same tiles.
 /// </summary>
+[TypeFormatterSource(typeof(MimeViewFormatterSource<ImageGridView>), PreferredMimeTypes = [MimeType.Html, MimeType.Svg, MimeType.PlainText])]
 public sealed class ImageGridView : IMimeView
 {
     public IReadOnlyList<ImageTile> Tiles { get; }
@@ -94,11 +96,14 @@ public sealed class ImageGridView : IMimeView
     public string ToPlainText() => (Title is null ? "" : Title + ": ") + Summary + Environment.NewLine +
         string.Join("  ", Tiles.Select(CaptionOf));
 
-    public IReadOnlyDictionary<string, string> ToMimeBundle() => new Dictionary<string, string>
+    public IReadOnlyList<string> MimeTypes => MimeType.HtmlSvgAndText;
+
+    public string Render(string mimeType) => mimeType switch
     {
-        [MimeTypes.Html] = ToHtml(),
-        [MimeTypes.Svg] = ToSvg(),
-        [MimeTypes.PlainText] = ToPlainText(),
+        MimeType.Html => ToHtml(),
+        MimeType.Svg => ToSvg(),
+        MimeType.PlainText => ToPlainText(),
+        _ => throw MimeViews.NotOffered(this, mimeType),
     };
 
     public override string ToString() => ToPlainText();
@@ -116,7 +121,7 @@ public static partial class Charts
         ArgumentNullException.ThrowIfNull(images);
         var shape = images.shape;
         var ok = shape.Length == 3 || (shape.Length == 4 && shape[1] is 1 or 3);
-        if (!ok) throw new ArgumentException($"ImageGrid takes N×C×H×W (C = 1 or 3) or N×H×W images, got shape [{string.Join(", ", shape)}]", nameof(images));
+        if (!ok) throw new ArgumentException($"ImageGrid takes N×C×H×W (C = 1 or 3) or N×H×W images, got shape {Shapes.Format(shape)}", nameof(images));
         var n = shape[0];
         if (labels is not null && labels.Length != n) throw new ArgumentException($"ImageGrid: {n} images but {labels.Length} labels", nameof(labels));
         if (predictions is not null && predictions.Length != n) throw new ArgumentException($"ImageGrid: {n} images but {predictions.Length} predictions", nameof(predictions));

@@ -40,8 +40,10 @@ public static class PlotlyHtml
     /// <summary>The chart's HTML: <paramref name="staticSvg"/> (may be null) plus the interactive loader.</summary>
     public static string Render(GenericChart chart, string? staticSvg, int width, int height)
     {
-        var id = "nl-plot-" + Guid.NewGuid().ToString("N")[..12];
         var figure = GenericChart.toFigureJson(chart);
+        // The id comes from the content, so a notebook run twice gives the same output (the same chart shown twice
+        // in one page shares it: the loader draws every element with that id).
+        var id = Html.ContentId("nl-plot-", $"{width}x{height}:{figure}");
         var sb = new StringBuilder();
         sb.Append($"<div class=\"nl-chart\" style=\"max-width:100%;overflow-x:auto\">");
         if (staticSvg is not null)
@@ -73,12 +75,15 @@ public static class PlotlyHtml
   var fig = {{fig}};
   var id = "{{id}}";
   function draw(Plotly) {
-    var el = document.getElementById(id);
-    if (!el || !Plotly) return;
-    el.style.display = "block";
-    Plotly.newPlot(el, fig.data, fig.layout, {responsive: true, displaylogo: false}).then(function () {
-      var s = document.getElementById(id + "-static"); if (s) s.style.display = "none";
-    }, function () { el.style.display = "none"; });
+    if (!Plotly) return;
+    document.querySelectorAll('[id="' + id + '"]').forEach(function (el) {
+      if (el.getAttribute("data-nl-drawn")) return;
+      el.setAttribute("data-nl-drawn", "1");
+      el.style.display = "block";
+      Plotly.newPlot(el, fig.data, fig.layout, {responsive: true, displaylogo: false}).then(function () {
+        var s = el.parentNode && el.parentNode.querySelector(".nl-chart-static"); if (s) s.style.display = "none";
+      }, function () { el.style.display = "none"; });
+    });
   }
   if (window.Plotly) { draw(window.Plotly); return; }
   if (typeof window.requirejs === "function") {

@@ -174,6 +174,7 @@ public static partial class SvgRenderer
     /// <summary>The chart as a standalone SVG document (no XML declaration or DOCTYPE, so it also embeds in HTML).</summary>
     public static string ToSvg(ChartSpec spec)
     {
+        exportsOnThisThread++;
         // The vertical-alignment workaround writes explicit offsets instead of dominant-baseline, which several SVG
         // renderers (GitHub's image proxy, librsvg) ignore: titles would be clipped and tick labels overlap ticks.
         var svg = new SvgExporter
@@ -183,12 +184,19 @@ public static partial class SvgRenderer
         return MakeEmbeddable(svg);
     }
 
-    /// <summary>Strips the prologue and makes element ids unique, so several charts can live in one HTML page.</summary>
+    /// <summary>How many OxyPlot exports ran on the calling thread (tests count the work one display costs).</summary>
+    internal static int ExportsOnThisThread => exportsOnThisThread;
+    [ThreadStatic] static int exportsOnThisThread;
+
+    /// <summary>
+    /// Strips the prologue and prefixes element ids with a hash of the SVG, so several charts can live in one HTML page
+    /// and the same chart always gets the same ids (the same chart twice in a page shares identical clip paths).
+    /// </summary>
     internal static string MakeEmbeddable(string svg)
     {
         var start = svg.IndexOf("<svg", StringComparison.Ordinal);
         if (start > 0) svg = svg[start..];
-        var prefix = "nl" + Guid.NewGuid().ToString("N")[..10] + "-";
+        var prefix = Html.ContentId("nl", svg, 10) + "-";
         return ClipPathId().Replace(svg, m => m.Groups[1].Value + prefix + "clip" + m.Groups[2].Value);
     }
 
