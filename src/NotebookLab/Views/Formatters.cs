@@ -23,6 +23,8 @@ public static class Formatters
     /// <summary>Idempotent: registers every formatter unless they are already registered.</summary>
     public static void Register()
     {
+        // Plotly.NET needs FSharp.Core 10.1; in .NET Interactive it binds to the host's 10.0 (see HostAssemblies).
+        Hosting.HostAssemblies.UnifyWithHost();
         lock (Gate)
         {
             if (IsRegistered) return;
@@ -46,14 +48,21 @@ public static class Formatters
         // Modules: the tree with parameter counts (Summary(model, inputShape) adds shapes and mult-adds).
         Formatter.Register<nn.Module>((FormatDelegate<nn.Module>)((m, context) => Write(context, () => ModelSummary.Summary(m, depth: 2).ToHtml())), MimeType.Html);
         Formatter.Register<nn.Module>((FormatDelegate<nn.Module>)((m, context) => Write(context, () => ModelSummary.Summary(m, depth: 2).ToPlainText())), MimeType.PlainText);
+        Formatter.SetPreferredMimeTypesFor(typeof(nn.Module), MimeType.Html, MimeType.PlainText);
 
         // Plotly.NET charts: interactive where scripts run, static SVG in the same bundle for everywhere else.
-        Formatter.Register<GenericChart>((FormatDelegate<GenericChart>)((c, context) => Write(context, () => ChartHtml(c))), MimeType.Html);
-        Formatter.Register<GenericChart>((FormatDelegate<GenericChart>)((c, context) => Write(context, () => ChartSvg(c))), MimeType.Svg);
-        Formatter.Register<GenericChart>((FormatDelegate<GenericChart>)((c, context) => Write(context, () =>
-            $"Plotly chart: {GenericChart.countTrace(c)} trace(s)")), MimeType.PlainText);
-        foreach (var type in typeof(GenericChart).GetNestedTypes().Where(t => typeof(GenericChart).IsAssignableFrom(t)).Append(typeof(GenericChart)))
-            Formatter.SetPreferredMimeTypesFor(type, MimeType.Html, MimeType.Svg);
+        // Registered on the concrete chart types (GenericChart's cases) as well as on GenericChart: the most specific
+        // type wins, so Plotly.NET.Interactive's text/html formatter for GenericChart, loaded before or after us,
+        // does not replace the bundle with its CDN-only HTML.
+        var chartTypes = typeof(GenericChart).GetNestedTypes().Where(t => typeof(GenericChart).IsAssignableFrom(t)).Append(typeof(GenericChart));
+        foreach (var type in chartTypes)
+        {
+            Formatter.Register(type, (FormatDelegate<object>)((c, context) => Write(context, () => ChartHtml((GenericChart)c))), MimeType.Html);
+            Formatter.Register(type, (FormatDelegate<object>)((c, context) => Write(context, () => ChartSvg((GenericChart)c))), MimeType.Svg);
+            Formatter.Register(type, (FormatDelegate<object>)((c, context) => Write(context, () =>
+                $"Plotly chart: {GenericChart.countTrace((GenericChart)c)} trace(s)")), MimeType.PlainText);
+            Formatter.SetPreferredMimeTypesFor(type, MimeType.Html, MimeType.Svg, MimeType.PlainText);
+        }
     }
 
     static bool Write(FormatContext context, Func<string> render)

@@ -8,10 +8,10 @@ namespace NotebookLab.Tests.Notebooks;
 /// Executes every course notebook once, headless and in fast mode, exactly as the README's first command does
 /// (`notebooklab run notebooks --param fast=true --output DIR`), and keeps the executed copies for the checks below.
 /// </summary>
-internal sealed class ExecutedCourseNotebooks : IDisposable
+public sealed class ExecutedCourseNotebooks : IDisposable
 {
     public string OutputDirectory { get; } = Directory.CreateTempSubdirectory("nl-course-").FullName;
-    public CliRunner.Result Run { get; }
+    internal CliRunner.Result Run { get; }
 
     public ExecutedCourseNotebooks()
     {
@@ -28,19 +28,17 @@ internal sealed class ExecutedCourseNotebooks : IDisposable
     }
 }
 
-public class CourseNotebookTests : IClassFixture<CourseNotebookTests.Fixture>
+/// <summary>The course executed once by our runner, shared by the tests that check it and those that compare hosts.</summary>
+[CollectionDefinition(Name)]
+public sealed class CourseCollection : ICollectionFixture<ExecutedCourseNotebooks>
 {
-    /// <summary>xunit needs a public fixture type; the work is done once by <see cref="ExecutedCourseNotebooks"/>.</summary>
-    public sealed class Fixture : IDisposable
-    {
-        internal ExecutedCourseNotebooks Notebooks { get; } = new();
-        public void Dispose() => Notebooks.Dispose();
-    }
+    public const string Name = "course notebooks";
+}
 
-    readonly ExecutedCourseNotebooks executed;
-    public CourseNotebookTests(Fixture fixture) => executed = fixture.Notebooks;
-
-    static IReadOnlyList<string> NotebookNames() =>
+[Collection(CourseCollection.Name)]
+public class CourseNotebookTests(ExecutedCourseNotebooks executed)
+{
+    internal static IReadOnlyList<string> NotebookNames() =>
         Directory.GetFiles(RepoPaths.Notebooks).Where(p => p.EndsWith(".ipynb") || p.EndsWith(".dib"))
             .Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList()!;
 

@@ -15,6 +15,20 @@ public sealed class RequiresToolFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A theory that needs an external tool; skipped or mandatory exactly like <see cref="RequiresToolFactAttribute"/>.</summary>
+public sealed class RequiresToolTheoryAttribute : TheoryAttribute
+{
+    public RequiresToolTheoryAttribute(params string[] tools)
+    {
+        foreach (var tool in tools)
+            if (!ExternalTools.IsAvailable(tool, out var why) && !ExternalTools.InCi)
+            {
+                Skip = $"needs {tool}: {why} (mandatory when CI=true)";
+                return;
+            }
+    }
+}
+
 public static class ExternalTools
 {
     public static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
@@ -28,7 +42,19 @@ public static class ExternalTools
         ["nbconvert"] = (SystemPython, "-c \"import nbconvert\""),
         ["nbclient"] = (SystemPython, "-c \"import nbclient, jupyter_client\""),
         ["chromium"] = ("chromium", "--version"),
+        ["dotnet-interactive"] = (HostTool("dotnet-interactive"), "--version"),
+        ["dotnet-repl"] = (HostTool("dotnet-repl"), "--version"),
     };
+
+    /// <summary>
+    /// The real .NET Interactive tools, installed at pinned versions by <c>.ci/install-host-tools</c> into
+    /// $NOTEBOOKLAB_HOST_TOOLS (default: artifacts/host-tools in the repository).
+    /// </summary>
+    public static string HostTool(string name)
+    {
+        var dir = Environment.GetEnvironmentVariable("NOTEBOOKLAB_HOST_TOOLS");
+        return Path.Combine(string.IsNullOrWhiteSpace(dir) ? Path.Combine(RepoPaths.Root, "artifacts", "host-tools") : dir, name);
+    }
 
     public static bool IsAvailable(string tool, out string why)
     {
