@@ -239,6 +239,10 @@ public sealed class NotebookSession : IDisposable
         return null;
     }
 
+    /// <summary>This engine as errors name it: "notebooklab 0.1.0-dev… (.NET 10.0.1)".</summary>
+    static string HostDescription { get; } =
+        $"notebooklab {typeof(NotebookSession).Assembly.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]} (.NET {Environment.Version})";
+
     async Task<Failure?> AddPackagesAsync(CellDirectives directives, CellRun run, CellLocation location, CancellationToken cancellationToken)
     {
         foreach (var source in directives.Sources)
@@ -286,8 +290,8 @@ public sealed class NotebookSession : IDisposable
                 ?? requested.FirstOrDefault(r => e.Message.Contains(r.Value.Id, StringComparison.OrdinalIgnoreCase))
                 ?? requested[0];
             var message = e.PackageId is null || e.PackageId.Equals(line.Value.Id, StringComparison.OrdinalIgnoreCase)
-                ? $"#r \"nuget: {line.Value}\": {e.Message}"
-                : $"#r \"nuget: {line.Value}\" (dependency '{e.PackageId}'): {e.Message}";
+                ? $"#r \"nuget: {line.Value}\" in {HostDescription}: {e.Message}"
+                : $"#r \"nuget: {line.Value}\" (dependency '{e.PackageId}') in {HostDescription}: {e.Message}";
             return new Failure("PackageResolutionError", message, line.Line);
         }
         packages.Clear();

@@ -204,8 +204,10 @@ public class PackageTests(LocalFeedFixture feed) : IClassFixture<LocalFeedFixtur
             new CellLocation("course/nb.ipynb", 2));
         Assert.Equal(CellStatus.Error, result.Status);
         Assert.Equal(3, result.ErrorLine);
-        Assert.StartsWith("course/nb.ipynb, cell 2, line 3: #r \"nuget: NotebookLab.NoSuchPackage, 9.9.9\"", result.Error!.EValue);
+        Assert.StartsWith("course/nb.ipynb, cell 2, line 3: #r \"nuget: NotebookLab.NoSuchPackage, 9.9.9\" in notebooklab ", result.Error!.EValue);
+        Assert.Matches(@"in notebooklab \S+ \(\.NET \d+\.\d+\.\d+\)", result.Error.EValue);
         Assert.Contains("NU1101", result.Error.EValue);
+        Assert.Contains("Sources searched: ", result.Error.EValue);
     }
 
     [Fact]
