@@ -26,6 +26,7 @@ import tempfile
 import time
 
 import nbformat
+import nbformat.validator
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TOOLS = os.environ.get("NOTEBOOKLAB_HOST_TOOLS") or os.path.join(REPO, "artifacts", "host-tools")
@@ -118,7 +119,11 @@ def run_repl(nb, notebook_dir, name):
                                "--output-path", result], cwd=notebook_dir, capture_output=True, text=True, timeout=1800)
         if not os.path.exists(result):
             fail(f"dotnet-repl wrote no notebook (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-        return nbformat.read(result, as_version=4), {}
+        with open(result) as f:
+            raw = json.load(f)
+        # dotnet-repl writes cells without ids (nbformat 4.5 wants them): add them, as nbformat's own normalize does.
+        _, raw = nbformat.validator.normalize(raw)
+        return nbformat.from_dict(raw), {}
     finally:
         for path in (copy, result):
             if os.path.exists(path):
