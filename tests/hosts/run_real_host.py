@@ -26,7 +26,6 @@ import tempfile
 import time
 
 import nbformat
-import nbformat.validator
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TOOLS = os.environ.get("NOTEBOOKLAB_HOST_TOOLS") or os.path.join(REPO, "artifacts", "host-tools")
@@ -121,8 +120,9 @@ def run_repl(nb, notebook_dir, name):
             fail(f"dotnet-repl wrote no notebook (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
         with open(result) as f:
             raw = json.load(f)
-        # dotnet-repl writes cells without ids (nbformat 4.5 wants them): add them, as nbformat's own normalize does.
-        _, raw = nbformat.validator.normalize(raw)
+        # dotnet-repl writes cells without ids, which nbformat 4.5 requires: give each the id of the cell it ran.
+        for cell, original in zip(raw.get("cells", []), nb.cells):
+            cell.setdefault("id", original.get("id"))
         return nbformat.from_dict(raw), {}
     finally:
         for path in (copy, result):
