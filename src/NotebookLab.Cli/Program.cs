@@ -28,7 +28,7 @@ var parameters = new Option<string[]>("--param", "-p")
     AllowMultipleArgumentsPerToken = false,
 };
 var run = new Command("run", "Execute notebooks, each in a fresh worker process, and write executed copies; the sources are never modified unless --inplace. " +
-                             "Cells run with the notebook's folder as the current directory, as in Jupyter, so relative paths (#i \"nuget: ../artifacts/packages\", data files) resolve against it. " +
+                             "Cells run with the notebook's folder as the current directory, as in Jupyter, so relative paths (data files, #r \"x.dll\") and the notebook folder's nuget.config apply as they do there. " +
                              "On a failing cell the partial notebook is still written, with the error in that cell and later cells unexecuted. " +
                              "Set NOTEBOOKLAB_TORCH_BACKEND=cuda-linux (or cuda-windows) to load TorchSharp-cuda-* wherever a notebook references TorchSharp-cpu. " +
                              "Exit code 0 when every notebook succeeds, 1 when one fails, 2 for bad arguments.")
