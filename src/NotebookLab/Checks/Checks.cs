@@ -105,6 +105,41 @@ public static class Check
         if (!condition) throw new CheckFailedException(message);
     }
 
+    /// <summary>
+    /// Asserts a measured number is at least <paramref name="threshold"/>: an accuracy target, or a margin "A beats B"
+    /// written as A − B. See <see cref="ClaimAtMost"/> for the line it prints and how thresholds are calibrated.
+    /// </summary>
+    /// <returns><paramref name="measured"/>, so a claim can wrap an expression.</returns>
+    public static double ClaimAtLeast(string name, double measured, double threshold) => Claim(name, measured, threshold, atLeast: true);
+
+    /// <summary>
+    /// Asserts a measured number is at most <paramref name="threshold"/> (a loss, an error, a ratio that must stay small).
+    /// Both claim methods first print one machine-readable line to stdout,
+    /// <c>claim: NAME | measured V | at most T</c> (or <c>at least T</c>), which <c>tests/seeds/run-seeds.py</c> collects
+    /// from the executed notebooks to tabulate each claim over many seeds; then they throw
+    /// <see cref="CheckFailedException"/> when the claim fails. NaN always fails. A threshold is meant to be calibrated
+    /// over seeds with a margin, not read off one run.
+    /// </summary>
+    /// <param name="name">What is measured; one line, without " | " (the separator of the printed line; |x| is fine).</param>
+    /// <param name="measured">The measured value.</param>
+    /// <param name="threshold">The largest value that passes.</param>
+    /// <returns><paramref name="measured"/>, so a claim can wrap an expression.</returns>
+    public static double ClaimAtMost(string name, double measured, double threshold) => Claim(name, measured, threshold, atLeast: false);
+
+    static double Claim(string name, double measured, double threshold, bool atLeast)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (name.Contains(" | ") || name.Contains('\n') || name.Contains('\r'))
+            throw new ArgumentException($"A claim's name must be one line without \" | \", the separator of its printed line: \"{name}\".", nameof(name));
+        if (double.IsNaN(threshold)) throw new ArgumentException("The threshold is NaN.", nameof(threshold));
+        string bound = atLeast ? "at least" : "at most";
+        Console.WriteLine($"claim: {name} | measured {F(measured)} | {bound} {F(threshold)}");
+        bool holds = atLeast ? measured >= threshold : measured <= threshold;
+        if (holds) return measured;
+        string by = double.IsNaN(measured) ? "measured NaN" : $"{(atLeast ? "short" : "over")} by {F(Math.Abs(measured - threshold))}";
+        throw new CheckFailedException($"claim failed: {name} = {F(measured)}, expected {bound} {F(threshold)} ({by}).");
+    }
+
     internal static long[] Unravel(long flat, long[] shape)
     {
         var index = new long[shape.Length];
