@@ -42,8 +42,26 @@ public static class Lab
     /// <summary>
     /// Seeds everything that makes a run random: torch's CPU generator (weight initialisation, dropout, <c>torch.rand</c>),
     /// every CUDA generator when CUDA is available, and <see cref="Random"/>, from which data loaders and synthetic tasks
-    /// draw their own seeds. Same seed, same numbers (on the same device and thread count).
+    /// draw their own seeds.
     /// </summary>
+    /// <remarks>
+    /// <para>
+    /// What "same seed, same numbers" covers: the same machine, running the same code with the same TorchSharp (libtorch)
+    /// version, on the same device, with the same thread count (<c>torch.get_num_threads()</c>), making the same random
+    /// draws in the same order. There, a seeded run repeats bit for bit, which is what makes a notebook's printed
+    /// numbers reproducible for one student.
+    /// </para>
+    /// <para>
+    /// It does not cover another machine or configuration. The random draws start out the same (the generators are
+    /// portable), but the arithmetic is not: libtorch, MKL and oneDNN choose kernels by instruction set (AVX2 and
+    /// AVX-512 round differently), a different thread count splits sums in a different order, and CUDA has its own
+    /// generator and non-deterministic kernels, so a GPU run draws different numbers altogether. Differences in the last
+    /// bit grow during training into a different trajectory: the same seed on another CPU ends at a different accuracy.
+    /// So a check that asserts a trained result must not be tuned to one run's numbers; the course notebooks assert
+    /// claims (<see cref="Checks.Check.ClaimAtLeast"/>) whose thresholds are calibrated over many seeds with a margin,
+    /// and take a <c>seed</c> parameter so anyone can rerun them under another seed.
+    /// </para>
+    /// </remarks>
     public static void Seed(int value)
     {
         TorchSharpNative.EnsureLoadable();
