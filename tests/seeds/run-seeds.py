@@ -169,7 +169,7 @@ def table(results):
             held = all((v >= threshold) if at_least else (v <= threshold) for v in values)
             worst = (min(values) - threshold) if at_least else (threshold - max(values))
             missing = len(fresh) - len(values)
-            rows.append(f"| {name.removesuffix('.ipynb')} | {claim} | {bound} {fmt(threshold)} | {fmt(min(values))} | "
+            rows.append(f"| {name.removesuffix('.ipynb')} | {claim.replace('|', chr(92) + '|')} | {bound} {fmt(threshold)} | {fmt(min(values))} | "
                         f"{fmt(statistics.median(values))} | {fmt(max(values))} | {fmt(worst)} | "
                         f"{len(values)}{f' ({missing} missing)' if missing else ''} | {'yes' if held and not missing else '**no**'} |")
     header = ("| notebook | claim | threshold | min | median | max | worst margin | runs | holds in every run |\n"
