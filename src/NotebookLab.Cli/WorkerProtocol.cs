@@ -42,6 +42,11 @@ static class WorkerProtocol
                 obj["executionCount"] = u.ExecutionCount;
                 obj["output"] = IpynbFormat.WriteOutput(u.Output, includeTransient: true);
                 break;
+            case CellOutputEvent { Event: OutputCleared c }:
+                obj["event"] = "clear";
+                obj["executionCount"] = c.ExecutionCount;
+                obj["wait"] = c.Wait;
+                break;
             default:
                 throw new ArgumentException($"unknown event {e}");
         }
@@ -70,6 +75,7 @@ static class WorkerProtocol
             "stream" => new CellOutputEvent(cell, new StreamWritten(count, obj["name"]!.GetValue<string>(), obj["text"]!.GetValue<string>())),
             "output" => new CellOutputEvent(cell, new OutputProduced(count, IpynbFormat.ReadOutput((JsonObject)obj["output"]!))),
             "update" => new CellOutputEvent(cell, new DisplayUpdated(count, (DisplayOutput)IpynbFormat.ReadOutput((JsonObject)obj["output"]!))),
+            "clear" => new CellOutputEvent(cell, new OutputCleared(count, obj["wait"]?.GetValue<bool>() ?? false)),
             "finish" => new CellFinished(cell, Enum.Parse<CellStatus>(obj["status"]!.GetValue<string>()), obj["executionCount"]?.GetValue<int?>(),
                 TimeSpan.FromSeconds(obj["seconds"]!.GetValue<double>()), obj["error"]?.GetValue<string>()),
             _ => null,

@@ -17,6 +17,13 @@ public static class KernelHelpers
         CellRun.CurrentOrLast?.Display(value, mimeTypes)
         ?? throw new InvalidOperationException("display(...) can only be called while a notebook cell runs.");
 
+    /// <summary>
+    /// Clears the running cell's outputs (Jupyter's clear_output); with <paramref name="wait"/>, a front end clears them
+    /// only when the next output arrives, which avoids flicker in a loop that redraws.
+    /// </summary>
+    public static void ClearOutput(bool wait = false) =>
+        (CellRun.CurrentOrLast ?? throw new InvalidOperationException("ClearOutput() can only be called while a notebook cell runs.")).ClearOutputs(wait);
+
     /// <summary>Wraps a string as HTML content, displayed as-is (<c>text/html</c>).</summary>
     public static IHtmlContent HTML(string content) => new HtmlString(content);
 

@@ -108,6 +108,9 @@ public static class NotebookExecutor
             case OutputProduced o:
                 outputs.Add(o.Output);
                 break;
+            case OutputCleared:
+                outputs.Clear();
+                break;
             case DisplayUpdated u:
                 foreach (var cell in notebook.Cells)
                     for (int i = 0; i < cell.Outputs.Count; i++)

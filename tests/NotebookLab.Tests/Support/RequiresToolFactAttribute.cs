@@ -41,6 +41,8 @@ public static class ExternalTools
         ["nbformat"] = (SystemPython, "-c \"import nbformat\""),
         ["nbconvert"] = (SystemPython, "-c \"import nbconvert\""),
         ["nbclient"] = (SystemPython, "-c \"import nbclient, jupyter_client\""),
+        ["jupyter_kernel_test"] = (SystemPython, "-c \"import jupyter_kernel_test, jupyter_client\""),
+        ["jupyter_client"] = (SystemPython, "-c \"import jupyter_client\""),
         ["chromium"] = ("chromium", "--version"),
         ["dotnet-interactive"] = (HostTool("dotnet-interactive"), "--version"),
         ["dotnet-repl"] = (HostTool("dotnet-repl"), "--version"),
