@@ -24,6 +24,21 @@ public class KernelProtocolTests : IClassFixture<InstalledKernel>
         Assert.Matches(@"(?m)^OK$", output);
     }
 
+    /// <summary>
+    /// Through jupyter_client: a running <c>while (true) {}</c> is interrupted by interrupt_request and by SIGINT, its
+    /// reply is an "Interrupted" error within seconds, and the next cell sees the earlier variables; Console.ReadLine
+    /// goes through input_request; a live display updates in place; restart gives a fresh session.
+    /// </summary>
+    [RequiresToolFact("jupyter_client")]
+    public void Interrupt_input_live_display_and_restart_work_through_jupyter_client()
+    {
+        var (code, output) = kernel.RunPython("-m unittest -v tests/hosts/kernel_session_tests.py", TimeSpan.FromMinutes(5));
+        Assert.True(code == 0, $"kernel_session_tests failed (exit {code}):\n{output}");
+        Assert.Contains("Ran 6 tests", output);
+        Assert.DoesNotContain("skipped", output);
+        Assert.Contains("interrupted after", output);
+    }
+
     [RequiresToolFact("jupyter_client")]
     public void Jupyter_finds_the_installed_kernelspec_with_its_display_name_language_and_interrupt_mode()
     {
