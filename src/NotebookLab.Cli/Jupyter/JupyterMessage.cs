@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -51,6 +52,9 @@ sealed class MessageCodec
     static readonly byte[] Delimiter = "<IDS|MSG>"u8.ToArray();
     const int RememberedSignatures = 100_000;
 
+    // Messages are JSON on a socket, never inlined into HTML: no need to escape <, >, & or + as \uXXXX.
+    static readonly JsonSerializerOptions Wire = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     readonly byte[] key;
     readonly HashSet<string> seen = new(StringComparer.Ordinal);
     readonly Queue<string> seenOrder = new();
@@ -63,7 +67,7 @@ sealed class MessageCodec
     public List<byte[]> Encode(JupyterMessage message, string? topic = null)
     {
         var parts = new[] { message.Header, message.ParentHeader, message.Metadata, message.Content }
-            .Select(p => Encoding.UTF8.GetBytes(p.ToJsonString())).ToArray();
+            .Select(p => Encoding.UTF8.GetBytes(p.ToJsonString(Wire))).ToArray();
         var frames = new List<byte[]>();
         if (topic is not null) frames.Add(Encoding.UTF8.GetBytes(topic));
         else frames.AddRange(message.Identities);

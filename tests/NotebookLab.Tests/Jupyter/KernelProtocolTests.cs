@@ -39,6 +39,19 @@ public class KernelProtocolTests : IClassFixture<InstalledKernel>
         Assert.Contains("interrupted after", output);
     }
 
+    /// <summary>
+    /// A crafted ZeroMQ client sends unsigned, mis-signed, tampered, replayed and malformed messages (shell and control,
+    /// an unsigned shutdown_request among them): none runs, each is logged, and the real client is still served.
+    /// </summary>
+    [RequiresToolFact("jupyter_client")]
+    public void Unsigned_mis_signed_replayed_and_malformed_messages_are_refused_and_the_kernel_keeps_serving()
+    {
+        var (code, output) = kernel.RunPython("-m unittest -v tests/hosts/kernel_security_tests.py", TimeSpan.FromMinutes(5));
+        Assert.True(code == 0, $"kernel_security_tests failed (exit {code}):\n{output}");
+        Assert.Contains("Ran 5 tests", output);
+        Assert.DoesNotContain("skipped", output);
+    }
+
     [RequiresToolFact("jupyter_client")]
     public void Jupyter_finds_the_installed_kernelspec_with_its_display_name_language_and_interrupt_mode()
     {
