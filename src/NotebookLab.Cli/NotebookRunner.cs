@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.IO.Pipes;
 using System.Text;
-using NotebookLab.Kernel.Execution;
-using NotebookLab.Kernel.Notebooks;
+using NotebookLab.Engine.Execution;
+using NotebookLab.Engine.Notebooks;
 
 namespace NotebookLab.Cli;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using NotebookLab.Cli;
-using NotebookLab.Kernel.Notebooks;
+using NotebookLab.Engine.Notebooks;
 using Spectre.Console;
 
 var root = new RootCommand("NotebookLab: run C# deep-learning notebooks headless and check the TorchSharp setup.");

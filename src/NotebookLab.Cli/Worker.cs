@@ -1,7 +1,7 @@
 using System.IO.Pipes;
 using System.Text;
-using NotebookLab.Kernel.Execution;
-using NotebookLab.Kernel.Notebooks;
+using NotebookLab.Engine.Execution;
+using NotebookLab.Engine.Notebooks;
 
 namespace NotebookLab.Cli;
 

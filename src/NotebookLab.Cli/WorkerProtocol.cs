@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using NotebookLab.Kernel.Execution;
-using NotebookLab.Kernel.Notebooks;
+using NotebookLab.Engine.Execution;
+using NotebookLab.Engine.Notebooks;
 
 namespace NotebookLab.Cli;
 

@@ -7,8 +7,8 @@ using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis.CSharp;
 using NetMQ;
 using NetMQ.Sockets;
-using NotebookLab.Kernel.Execution;
-using NotebookLab.Kernel.Notebooks;
+using NotebookLab.Engine.Execution;
+using NotebookLab.Engine.Notebooks;
 
 namespace NotebookLab.Cli.Jupyter;
 

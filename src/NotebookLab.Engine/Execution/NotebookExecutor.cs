@@ -1,6 +1,6 @@
-using NotebookLab.Kernel.Notebooks;
+using NotebookLab.Engine.Notebooks;
 
-namespace NotebookLab.Kernel.Execution;
+namespace NotebookLab.Engine.Execution;
 
 /// <summary>A step of a notebook run, for progress reporting and for streaming results out of a worker process.</summary>
 public abstract record NotebookEvent(int CellIndex);

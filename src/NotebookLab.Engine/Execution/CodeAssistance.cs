@@ -5,7 +5,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
-namespace NotebookLab.Kernel.Execution;
+namespace NotebookLab.Engine.Execution;
 
 /// <summary>Completions at a cursor: the names that fit, and the span of the text they replace (UTF-16 offsets).</summary>
 public sealed record Completions(IReadOnlyList<string> Matches, int ReplaceStart, int ReplaceEnd);

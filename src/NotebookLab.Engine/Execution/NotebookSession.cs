@@ -7,10 +7,10 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Scripting;
-using NotebookLab.Kernel.Notebooks;
-using NotebookLab.Kernel.Packages;
+using NotebookLab.Engine.Notebooks;
+using NotebookLab.Engine.Packages;
 
-namespace NotebookLab.Kernel.Execution;
+namespace NotebookLab.Engine.Execution;
 
 /// <summary>Where a cell is, for messages: "notebooks/x.ipynb, cell 4, line 2".</summary>
 public sealed record CellLocation(string? NotebookPath, int CellNumber, string? CellId = null)
@@ -99,7 +99,7 @@ public sealed class NotebookSession : IDisposable
         scriptOptions = ScriptOptions.Default
             .WithLanguageVersion(LanguageVersion.Latest)
             .WithReferences(frameworkReferences.Value)
-            .AddReferences(typeof(KernelHelpers).Assembly,
+            .AddReferences(typeof(NotebookHelpers).Assembly,
                 typeof(Microsoft.DotNet.Interactive.Formatting.Formatter).Assembly,
                 typeof(Microsoft.AspNetCore.Html.IHtmlContent).Assembly)
             .WithImports(DefaultImports)
@@ -177,7 +177,7 @@ public sealed class NotebookSession : IDisposable
     async Task EnsureStartedAsync(CancellationToken cancellationToken)
     {
         if (state is not null) return;
-        var prelude = CSharpScript.Create($"using static {typeof(KernelHelpers).FullName};", scriptOptions.WithFilePath("prelude.csx"));
+        var prelude = CSharpScript.Create($"using static {typeof(NotebookHelpers).FullName};", scriptOptions.WithFilePath("prelude.csx"));
         state = await prelude.RunAsync(null, _ => true, cancellationToken);
         // Compiles one trivial submission too: the first compilation with a trailing expression is the slow one.
         state = await state.ContinueWithAsync<object>("0", scriptOptions.WithFilePath("prelude.csx"), _ => true, cancellationToken);

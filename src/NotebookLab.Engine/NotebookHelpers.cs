@@ -1,13 +1,13 @@
 using Microsoft.AspNetCore.Html;
-using NotebookLab.Kernel.Execution;
+using NotebookLab.Engine.Execution;
 
-namespace NotebookLab.Kernel;
+namespace NotebookLab.Engine;
 
 /// <summary>
 /// The helpers every notebook cell sees (imported with <c>using static</c>), with the same shape as .NET Interactive's
 /// <c>Microsoft.DotNet.Interactive.Kernel</c> helpers, so the same notebook source runs in both hosts.
 /// </summary>
-public static class KernelHelpers
+public static class NotebookHelpers
 {
     /// <summary>
     /// Displays <paramref name="value"/> now, as a display_data output of the running cell, formatted with

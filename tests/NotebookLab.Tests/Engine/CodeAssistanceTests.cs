@@ -1,7 +1,7 @@
-using NotebookLab.Kernel.Execution;
-using NotebookLab.Kernel.Notebooks;
+using NotebookLab.Engine.Execution;
+using NotebookLab.Engine.Notebooks;
 
-namespace NotebookLab.Tests.Kernel;
+namespace NotebookLab.Tests.Engine;
 
 /// <summary>Completion, inspection and is-complete on the session, knowing its earlier cells.</summary>
 public class CodeAssistanceTests

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace NotebookLab.Kernel.Execution;
+namespace NotebookLab.Engine.Execution;
 
 /// <summary>
 /// Routes <see cref="Console.Out"/> and <see cref="Console.Error"/> to the cell that is running on the current async

@@ -1,6 +1,6 @@
-using NotebookLab.Kernel.Notebooks;
+using NotebookLab.Engine.Notebooks;
 
-namespace NotebookLab.Kernel.Execution;
+namespace NotebookLab.Engine.Execution;
 
 /// <summary>Something that happened while a cell ran, for hosts that stream results (the CLI worker, a Jupyter kernel).</summary>
 public abstract record SessionEvent(int ExecutionCount);

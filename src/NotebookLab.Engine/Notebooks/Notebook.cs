@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace NotebookLab.Kernel.Notebooks;
+namespace NotebookLab.Engine.Notebooks;
 
 /// <summary>The kind of a notebook cell, as nbformat names them.</summary>
 public enum CellType { Code, Markdown, Raw }

@@ -2,7 +2,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
-namespace NotebookLab.Kernel.Execution;
+namespace NotebookLab.Engine.Execution;
 
 /// <summary>Thrown inside a cell, at its next loop iteration or method call, after the cell was interrupted.</summary>
 public sealed class CellInterruptedException() : OperationCanceledException("the cell was interrupted.");
@@ -40,7 +40,7 @@ public static class Interrupts
 /// </summary>
 public sealed class InterruptCheckInserter : CSharpSyntaxRewriter
 {
-    const string CheckCall = "global::NotebookLab.Kernel.Execution.Interrupts.Check();";
+    const string CheckCall = "global::NotebookLab.Engine.Execution.Interrupts.Check();";
     static readonly CSharpParseOptions ScriptParse = CSharpParseOptions.Default.WithKind(SourceCodeKind.Script).WithLanguageVersion(LanguageVersion.Latest);
 
     /// <summary>The cell's code with the checks inserted; the code unchanged when it does not parse.</summary>
