@@ -1,8 +1,17 @@
+using System.Text.Json.Serialization;
 using NotebookLab.Engine.Notebooks;
 
 namespace NotebookLab.Engine.Execution;
 
-/// <summary>Something that happened while a cell ran, for hosts that stream results (the CLI worker, a Jupyter kernel).</summary>
+/// <summary>
+/// Something that happened while a cell ran, for hosts that stream results (the CLI worker, a Jupyter kernel). The
+/// types serialize with System.Text.Json as they are (a "type" discriminator), so hosts exchange them typed.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(StreamWritten), "stream")]
+[JsonDerivedType(typeof(OutputProduced), "output")]
+[JsonDerivedType(typeof(DisplayUpdated), "update")]
+[JsonDerivedType(typeof(OutputCleared), "clear")]
 public abstract record SessionEvent(int ExecutionCount);
 
 /// <summary>Text written to stdout/stderr; consecutive writes of one stream belong to one stream output.</summary>

@@ -1,8 +1,13 @@
+using System.Text.Json.Serialization;
 using NotebookLab.Engine.Notebooks;
 
 namespace NotebookLab.Engine.Execution;
 
 /// <summary>A step of a notebook run, for progress reporting and for streaming results out of a worker process.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(CellStarted), "start")]
+[JsonDerivedType(typeof(CellOutputEvent), "output")]
+[JsonDerivedType(typeof(CellFinished), "finish")]
 public abstract record NotebookEvent(int CellIndex);
 public sealed record CellStarted(int CellIndex, CellLocation Location) : NotebookEvent(CellIndex);
 public sealed record CellOutputEvent(int CellIndex, SessionEvent Event) : NotebookEvent(CellIndex);
