@@ -2,7 +2,8 @@
 """What users do with a kernel beyond the protocol suite, through Debian's jupyter_client, against NotebookLab's kernel:
 interrupt a running `while (true) {}` (by message, as the kernelspec says, and by SIGINT), keep the session's
 variables, answer the next cell within seconds; Console.ReadLine through input_request; a live display updated in
-place (update_display_data with the display_id of the display_data); restart.
+place (update_display_data with the display_id of the display_data); cells queued behind a failing cell aborted
+("Run all" stops at the first error); restart.
 
     JUPYTER_PATH=DIR NOTEBOOKLAB_KERNEL=NAME /usr/bin/python3 -m unittest -v tests/hosts/kernel_session_tests.py
 """
@@ -117,6 +118,20 @@ class KernelSessionTests(unittest.TestCase):
         self.assertTrue(display_id)
         self.assertTrue(all(u["content"]["transient"]["display_id"] == display_id for u in updates))
         self.assertEqual(updates[-1]["content"]["data"]["text/plain"], "step 3")
+
+    def test_cells_queued_behind_a_failing_cell_are_aborted(self):
+        ids = [self.kc.execute('System.Threading.Thread.Sleep(500); throw new Exception("stop");'),
+               self.kc.execute("var ranAfter = 1;"), self.kc.execute("2 + 2")]
+        replies = {}
+        while len(replies) < 3:
+            msg = self.kc.get_shell_msg(timeout=60)
+            if msg["parent_header"].get("msg_id") in ids:
+                replies[msg["parent_header"]["msg_id"]] = msg["content"]["status"]
+        self.assertEqual([replies[i] for i in ids], ["error", "aborted", "aborted"])
+        reply, _ = execute(self.kc, "ranAfter")
+        self.assertEqual(reply["status"], "error")
+        reply, outputs = execute(self.kc, "1 + 1")
+        self.assertEqual(result_text(outputs), ["2"])
 
     def test_restart_gives_a_fresh_session(self):
         reply, _ = execute(self.kc, "var kept = 1;")

@@ -132,19 +132,24 @@ sealed class JupyterKernel : IDisposable
                 Log($"rejected a message on {channel}: {e.Message}");
                 continue;
             }
-            try { handle(message, socket); }
-            catch (Exception e)
-            {
-                // A request the kernel cannot serve (bad content, an engine failure) is answered with an error, never fatal.
-                var reason = e is RejectedMessageException or InvalidOperationException or FormatException or JsonException
-                    ? e.Message : e.ToString();
-                Log($"{channel}: {message.Type} from {message.Id} failed: {reason}");
-                if (message.Type.EndsWith("_request", StringComparison.Ordinal))
-                    TrySend(socket, Reply(message, new JsonObject
-                    {
-                        ["status"] = "error", ["ename"] = "BadRequest", ["evalue"] = $"{message.Type}: {e.Message}", ["traceback"] = new JsonArray(),
-                    }));
-            }
+            Dispatch(message, socket, channel, handle);
+        }
+    }
+
+    void Dispatch(JupyterMessage message, RouterSocket socket, string channel, Action<JupyterMessage, RouterSocket> handle)
+    {
+        try { handle(message, socket); }
+        catch (Exception e)
+        {
+            // A request the kernel cannot serve (bad content, an engine failure) is answered with an error, never fatal.
+            var reason = e is RejectedMessageException or InvalidOperationException or FormatException or JsonException
+                ? e.Message : e.ToString();
+            Log($"{channel}: {message.Type} from {message.Id} failed: {reason}");
+            if (message.Type.EndsWith("_request", StringComparison.Ordinal))
+                TrySend(socket, Reply(message, new JsonObject
+                {
+                    ["status"] = "error", ["ename"] = "BadRequest", ["evalue"] = $"{message.Type}: {e.Message}", ["traceback"] = new JsonArray(),
+                }));
         }
     }
 
@@ -206,6 +211,11 @@ sealed class JupyterKernel : IDisposable
         finally
         {
             Publish("status", new JsonObject { ["execution_state"] = "idle" }, request);
+        }
+        if (queuedBehindFailure is { } queued)
+        {
+            queuedBehindFailure = null;
+            AbortQueuedCells(socket, queued);
         }
     }
 
@@ -270,6 +280,12 @@ sealed class JupyterKernel : IDisposable
     void Execute(JupyterMessage request, RouterSocket socket)
     {
         var code = RequiredString(request.Content, "code");
+        if (abortingQueuedCells)
+        {
+            // "Run all" queues every cell; after a failing cell, the ones queued behind it are not run (as ipykernel does).
+            Send(socket, Reply(request, new JsonObject { ["status"] = "aborted", ["execution_count"] = session.ExecutionCount }));
+            return;
+        }
         bool silent = Optional(request.Content, "silent", false);
         bool storeHistory = Optional(request.Content, "store_history", !silent);
         bool allowStdin = Optional(request.Content, "allow_stdin", false);
@@ -306,6 +322,35 @@ sealed class JupyterKernel : IDisposable
         reply["status"] = result.Error is null ? "ok" : "error";
         reply["execution_count"] = count;
         Send(socket, Reply(request, reply));
+        // The requests already queued when a cell fails are taken now, before the reply goes out, so that a request the
+        // client sends after seeing the error is never among them.
+        if (result.Error is not null && Optional(request.Content, "stop_on_error", true)) queuedBehindFailure = TakeQueued(socket);
+    }
+
+    bool abortingQueuedCells;
+    List<JupyterMessage>? queuedBehindFailure;
+
+    List<JupyterMessage> TakeQueued(RouterSocket socket)
+    {
+        var queued = new List<JupyterMessage>();
+        var frames = new List<byte[]>();
+        while (socket.TryReceiveMultipartBytes(TimeSpan.Zero, ref frames))
+        {
+            try { queued.Add(codec.Decode(frames)); }
+            catch (RejectedMessageException e) { Log($"rejected a message on shell: {e.Message}"); }
+        }
+        return queued;
+    }
+
+    /// <summary>Answers the execute requests that were queued behind a failing cell with "aborted"; anything else is served.</summary>
+    void AbortQueuedCells(RouterSocket socket, List<JupyterMessage> queued)
+    {
+        abortingQueuedCells = true;
+        try
+        {
+            foreach (var message in queued) Dispatch(message, socket, "shell", HandleShell);
+        }
+        finally { abortingQueuedCells = false; }
     }
 
     JsonObject Page(string name)

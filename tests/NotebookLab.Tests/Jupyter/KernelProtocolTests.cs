@@ -34,7 +34,7 @@ public class KernelProtocolTests : IClassFixture<InstalledKernel>
     {
         var (code, output) = kernel.RunPython("-m unittest -v tests/hosts/kernel_session_tests.py", TimeSpan.FromMinutes(5));
         Assert.True(code == 0, $"kernel_session_tests failed (exit {code}):\n{output}");
-        Assert.Contains("Ran 6 tests", output);
+        Assert.Contains("Ran 7 tests", output);
         Assert.DoesNotContain("skipped", output);
         Assert.Contains("interrupted after", output);
     }
