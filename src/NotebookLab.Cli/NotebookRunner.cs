@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.IO.Pipes;
 using System.Text;
-using NotebookLab.Kernel.Execution;
-using NotebookLab.Kernel.Notebooks;
+using System.Text.Json;
+using NotebookLab.Engine.Execution;
+using NotebookLab.Engine.Notebooks;
 
 namespace NotebookLab.Cli;
 
@@ -221,15 +222,25 @@ public sealed class NotebookRunner(RunOptions options, TextWriter progress)
             }
             if (line is null) break;
 
-            var message = WorkerProtocol.Decode(line);
+            WorkerMessage message;
+            try { message = WorkerProtocol.Decode(line); }
+            catch (JsonException e)
+            {
+                progress.WriteLine($"  ignored a malformed message from the worker: {e.Message}");
+                continue;
+            }
             lock (sync)
             {
-                switch (message.NotebookEvent)
+                switch (message)
                 {
-                    case CellOutputEvent o:
+                    case NotebookEventMessage { Event: CellStarted started }:
+                        currentCell = started.CellIndex;
+                        cellStarted.Restart();
+                        break;
+                    case NotebookEventMessage { Event: CellOutputEvent o }:
                         NotebookExecutor.Apply(notebook, o.CellIndex, o.Event);
                         break;
-                    case CellFinished f:
+                    case NotebookEventMessage { Event: CellFinished f }:
                         notebook.Cells[f.CellIndex].ExecutionCount = f.ExecutionCount;
                         if (f.Status != CellStatus.Skipped) cellsRun++;
                         var label = notebook.Cells[f.CellIndex].HasTag(Notebook.InjectedParametersTag)
@@ -243,18 +254,17 @@ public sealed class NotebookRunner(RunOptions options, TextWriter progress)
                         });
                         currentCell = -1;
                         break;
-                }
-                if (message.Event == "exit") requestedExit = message.Raw["code"]?.GetValue<int>();
-                if (message.Event == "start")
-                {
-                    currentCell = message.CellIndex;
-                    cellStarted.Restart();
-                }
-                else if (message.Event is "done" or "fatal")
-                {
-                    status = message.Raw["status"]?.GetValue<string>() ?? "Error";
-                    error = message.Raw["error"]?.GetValue<string>();
-                    if (message.Event == "fatal") status = "Error";
+                    case ProcessExitingMessage exit:
+                        requestedExit = exit.ExitCode;
+                        break;
+                    case RunFinishedMessage done:
+                        status = done.Status.ToString();
+                        error = done.Error;
+                        break;
+                    case WorkerFailedMessage fatal:
+                        status = "Error";
+                        error = fatal.Error;
+                        break;
                 }
             }
         }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using NotebookLab.Cli;
-using NotebookLab.Kernel.Notebooks;
+using NotebookLab.Engine.Notebooks;
 using Spectre.Console;
 
 var root = new RootCommand("NotebookLab: run C# deep-learning notebooks headless and check the TorchSharp setup.");
@@ -79,6 +79,92 @@ root.Subcommands.Add(run);
 var doctor = new Command("doctor", "Report the OS, libstdc++, TorchSharp/libtorch versions, backend, CUDA devices, thread count, and whether the native-loading fix was applied. Exits non-zero when TorchSharp cannot load.");
 doctor.SetAction(_ => Doctor.Run(AnsiConsole.Console));
 root.Subcommands.Add(doctor);
+
+// ---------------------------------------------------------------- kernel
+var connectionFile = new Option<string?>("--connection-file", "-f") { Description = "The connection file Jupyter wrote (Jupyter passes it; see 'kernel install')." };
+var kernel = new Command("kernel", "Serve NotebookLab's engine as a Jupyter kernel (messaging protocol 5.3 over ZeroMQ). Jupyter starts it from the kernelspec that 'notebooklab kernel install' writes; " +
+                                   "cells run with the notebook's folder as the current directory, and an interrupt stops a running loop while the session's variables survive.")
+{
+    connectionFile,
+};
+kernel.SetAction(parseResult =>
+{
+    if (parseResult.GetValue(connectionFile) is not { } file)
+    {
+        Console.Error.WriteLine("error: --connection-file is required to start the kernel (Jupyter passes it). To make Jupyter find this kernel: notebooklab kernel install");
+        return 2;
+    }
+    int code = NotebookLab.Cli.Jupyter.JupyterKernel.Run(file, Console.Error);
+    Console.Out.Flush();
+    Console.Error.Flush();
+    // Threads a notebook left running must not keep the kernel alive.
+    Environment.Exit(code);
+    return code;
+});
+var specName = new Option<string>("--name") { Description = $"The kernelspec's name (default: {NotebookLab.Cli.Jupyter.Kernelspec.DefaultName}).", DefaultValueFactory = _ => NotebookLab.Cli.Jupyter.Kernelspec.DefaultName };
+var userScope = new Option<bool>("--user") { Description = "Into the user's Jupyter data folder (~/.local/share/jupyter/kernels on Linux); the default." };
+var sysPrefixScope = new Option<bool>("--sys-prefix") { Description = "Into the Python environment's share/jupyter/kernels (sys.prefix of python3 on PATH), as in a JupyterHub image." };
+var prefixScope = new Option<string?>("--prefix") { Description = "Into PREFIX/share/jupyter/kernels." };
+string KernelsDirectory(ParseResult r)
+{
+    var prefix = r.GetValue(prefixScope);
+    var scope = prefix is not null ? NotebookLab.Cli.Jupyter.Kernelspec.Scope.Prefix
+        : r.GetValue(sysPrefixScope) ? NotebookLab.Cli.Jupyter.Kernelspec.Scope.SysPrefix
+        : NotebookLab.Cli.Jupyter.Kernelspec.Scope.User;
+    return NotebookLab.Cli.Jupyter.Kernelspec.KernelsDirectory(scope, prefix);
+}
+void OneScope(System.CommandLine.Parsing.CommandResult result)
+{
+    int given = (result.GetValue(userScope) ? 1 : 0) + (result.GetValue(sysPrefixScope) ? 1 : 0) + (result.GetValue(prefixScope) is null ? 0 : 1);
+    if (given > 1) result.AddError("give at most one of --user, --sys-prefix, --prefix.");
+}
+var install = new Command("install", $"Write the kernelspec \"{NotebookLab.Cli.Jupyter.Kernelspec.DisplayName}\" so that Jupyter (Notebook, Lab, nbclient, VS Code's Jupyter) can start this kernel.")
+{
+    specName, userScope, sysPrefixScope, prefixScope,
+};
+install.Validators.Add(OneScope);
+install.SetAction(parseResult =>
+{
+    try
+    {
+        var dir = NotebookLab.Cli.Jupyter.Kernelspec.Install(KernelsDirectory(parseResult), parseResult.GetValue(specName)!);
+        Console.WriteLine($"Installed kernelspec {parseResult.GetValue(specName)} in {dir}");
+        return 0;
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
+});
+var uninstall = new Command("uninstall", "Remove the kernelspec that 'kernel install' wrote (same --user / --sys-prefix / --prefix and --name).")
+{
+    specName, userScope, sysPrefixScope, prefixScope,
+};
+uninstall.Validators.Add(OneScope);
+uninstall.SetAction(parseResult =>
+{
+    try
+    {
+        var dir = KernelsDirectory(parseResult);
+        var name = parseResult.GetValue(specName)!;
+        if (!NotebookLab.Cli.Jupyter.Kernelspec.Uninstall(dir, name))
+        {
+            Console.Error.WriteLine($"error: no kernelspec {name} in {dir}");
+            return 1;
+        }
+        Console.WriteLine($"Removed kernelspec {name} from {dir}");
+        return 0;
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
+});
+kernel.Subcommands.Add(install);
+kernel.Subcommands.Add(uninstall);
+root.Subcommands.Add(kernel);
 
 // ---------------------------------------------------------------- worker (internal)
 var workerNotebook = new Option<string>("--notebook") { Required = true };

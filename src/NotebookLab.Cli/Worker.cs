@@ -1,7 +1,7 @@
 using System.IO.Pipes;
 using System.Text;
-using NotebookLab.Kernel.Execution;
-using NotebookLab.Kernel.Notebooks;
+using NotebookLab.Engine.Execution;
+using NotebookLab.Engine.Notebooks;
 
 namespace NotebookLab.Cli;
 
@@ -30,7 +30,7 @@ static class Worker
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             if (Volatile.Read(ref finished)) return;
-            try { Send(WorkerProtocol.Exit(Environment.ExitCode)); } catch (IOException) { } catch (ObjectDisposedException) { }
+            try { Send(WorkerProtocol.Encode(new ProcessExitingMessage(Environment.ExitCode))); } catch (IOException) { } catch (ObjectDisposedException) { }
         };
 
         try
@@ -40,13 +40,13 @@ static class Worker
             using var session = new NotebookSession(new SessionOptions { WorkingDirectory = workingDirectory });
             await session.WarmUpAsync();
             var summary = await NotebookExecutor.RunAsync(notebook, session, displayPath, e => Send(WorkerProtocol.Encode(e)));
-            Send(WorkerProtocol.Done(summary));
+            Send(WorkerProtocol.Encode(new RunFinishedMessage(summary.Status, summary.Error)));
             Volatile.Write(ref finished, true);
             return summary.Succeeded ? 0 : 1;
         }
         catch (Exception e)
         {
-            Send(WorkerProtocol.Fatal($"{displayPath}: {e.GetType().Name}: {e.Message}"));
+            Send(WorkerProtocol.Encode(new WorkerFailedMessage($"{displayPath}: {e.GetType().Name}: {e.Message}")));
             Volatile.Write(ref finished, true);
             return 3;
         }

@@ -1,85 +1,62 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using NotebookLab.Kernel.Execution;
-using NotebookLab.Kernel.Notebooks;
+using System.Text.Json.Serialization;
+using NotebookLab.Engine.Execution;
 
 namespace NotebookLab.Cli;
 
+/// <summary>One line a worker process sends its parent: a notebook event, or how the run or the process ended.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "message")]
+[JsonDerivedType(typeof(NotebookEventMessage), "event")]
+[JsonDerivedType(typeof(RunFinishedMessage), "done")]
+[JsonDerivedType(typeof(ProcessExitingMessage), "exit")]
+[JsonDerivedType(typeof(WorkerFailedMessage), "fatal")]
+abstract record WorkerMessage;
+
+/// <summary>A cell started, produced output or finished (the engine's own event types).</summary>
+sealed record NotebookEventMessage(NotebookEvent Event) : WorkerMessage;
+
+/// <summary>The notebook ran to its end or to its first failing cell.</summary>
+sealed record RunFinishedMessage(CellStatus Status, string? Error) : WorkerMessage;
+
+/// <summary>Sent from ProcessExit when code in a cell ended the process (Environment.Exit) before the notebook finished.</summary>
+sealed record ProcessExitingMessage(int ExitCode) : WorkerMessage;
+
+/// <summary>The worker itself failed (the notebook could not be read, the engine could not start).</summary>
+sealed record WorkerFailedMessage(string Error) : WorkerMessage;
+
 /// <summary>
-/// The JSON-lines messages a worker process sends its parent over a local socket, one per notebook event, so the
-/// parent can show progress, enforce the per-cell timeout and keep a partial notebook when the worker is killed.
+/// The JSON-lines protocol between <c>notebooklab run</c> and its worker processes, one typed <see cref="WorkerMessage"/>
+/// per line, so the parent can show progress, enforce the per-cell timeout and keep a partial notebook when the worker
+/// is killed.
 /// </summary>
 static class WorkerProtocol
 {
-    public static string Encode(NotebookEvent e)
+    static readonly JsonSerializerOptions Options = new()
     {
-        var obj = new JsonObject { ["cell"] = e.CellIndex };
-        switch (e)
+        Converters = { new JsonStringEnumConverter() },
+        AllowOutOfOrderMetadataProperties = true,
+    };
+
+    public static string Encode(WorkerMessage message) => JsonSerializer.Serialize(message, Options);
+
+    public static string Encode(NotebookEvent e) => Encode(new NotebookEventMessage(e));
+
+    public static WorkerMessage Decode(string line)
+    {
+        try
         {
-            case CellStarted:
-                obj["event"] = "start";
-                break;
-            case CellFinished f:
-                obj["event"] = "finish";
-                obj["status"] = f.Status.ToString();
-                obj["executionCount"] = f.ExecutionCount;
-                obj["seconds"] = f.Elapsed.TotalSeconds;
-                obj["error"] = f.Error;
-                break;
-            case CellOutputEvent { Event: StreamWritten s }:
-                obj["event"] = "stream";
-                obj["executionCount"] = s.ExecutionCount;
-                obj["name"] = s.Name;
-                obj["text"] = s.Text;
-                break;
-            case CellOutputEvent { Event: OutputProduced o }:
-                obj["event"] = "output";
-                obj["executionCount"] = o.ExecutionCount;
-                obj["output"] = IpynbFormat.WriteOutput(o.Output, includeTransient: true);
-                break;
-            case CellOutputEvent { Event: DisplayUpdated u }:
-                obj["event"] = "update";
-                obj["executionCount"] = u.ExecutionCount;
-                obj["output"] = IpynbFormat.WriteOutput(u.Output, includeTransient: true);
-                break;
-            default:
-                throw new ArgumentException($"unknown event {e}");
+            return JsonSerializer.Deserialize<WorkerMessage>(line, Options) ?? throw new JsonException("an empty worker message");
         }
-        return obj.ToJsonString();
-    }
-
-    public static string Done(NotebookRunSummary summary) =>
-        new JsonObject { ["event"] = "done", ["status"] = summary.Status.ToString(), ["error"] = summary.Error }.ToJsonString();
-
-    /// <summary>Sent from ProcessExit when code in a cell ended the process (Environment.Exit) before the notebook finished.</summary>
-    public static string Exit(int exitCode) => new JsonObject { ["event"] = "exit", ["code"] = exitCode }.ToJsonString();
-
-    public static string Fatal(string message) => new JsonObject { ["event"] = "fatal", ["error"] = message }.ToJsonString();
-
-    /// <summary>A decoded message: the event name, the cell index, and the notebook event when it carries one.</summary>
-    public sealed record Message(string Event, int CellIndex, NotebookEvent? NotebookEvent, JsonObject Raw);
-
-    public static Message Decode(string line)
-    {
-        var obj = JsonNode.Parse(line) as JsonObject ?? throw new JsonException("not a JSON object");
-        var name = obj["event"]!.GetValue<string>();
-        int cell = obj["cell"]?.GetValue<int>() ?? -1;
-        int count = obj["executionCount"]?.GetValue<int?>() ?? 0;
-        NotebookEvent? e = name switch
+        catch (NotSupportedException e)
         {
-            "stream" => new CellOutputEvent(cell, new StreamWritten(count, obj["name"]!.GetValue<string>(), obj["text"]!.GetValue<string>())),
-            "output" => new CellOutputEvent(cell, new OutputProduced(count, IpynbFormat.ReadOutput((JsonObject)obj["output"]!))),
-            "update" => new CellOutputEvent(cell, new DisplayUpdated(count, (DisplayOutput)IpynbFormat.ReadOutput((JsonObject)obj["output"]!))),
-            "finish" => new CellFinished(cell, Enum.Parse<CellStatus>(obj["status"]!.GetValue<string>()), obj["executionCount"]?.GetValue<int?>(),
-                TimeSpan.FromSeconds(obj["seconds"]!.GetValue<double>()), obj["error"]?.GetValue<string>()),
-            _ => null,
-        };
-        return new Message(name, cell, e, obj);
+            // A message without its type discriminator cannot be built (the base type is abstract).
+            throw new JsonException($"not a worker message: {e.Message}", e);
+        }
     }
 
     /// <summary>
     /// Why a worker died without finishing, in words: what the process said on its way out (the runtime prints
-    /// "Stack overflow." or "Process terminated." to stderr), what it told us (<see cref="Exit"/>), or its exit status.
+    /// "Stack overflow." or "Process terminated." to stderr), what it told us (<see cref="ProcessExitingMessage"/>), or its exit status.
     /// </summary>
     public static string DescribeCrash(int? exitCode, string stderr, int? requestedExit)
     {

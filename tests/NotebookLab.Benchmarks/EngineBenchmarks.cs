@@ -3,7 +3,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.Scripting;
-using NotebookLab.Kernel.Execution;
+using NotebookLab.Engine.Execution;
 
 namespace NotebookLab.Benchmarks;
 

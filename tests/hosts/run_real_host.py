@@ -3,11 +3,14 @@
 
     run_real_host.py jupyter NOTEBOOK OUT.ipynb [--param name=value ...]
     run_real_host.py repl    NOTEBOOK OUT.ipynb [--param name=value ...]
+    run_real_host.py notebooklab NOTEBOOK OUT.ipynb [--param name=value ...]
 
 jupyter: Debian's nbclient drives the .NET Interactive Jupyter kernel (`dotnet-interactive jupyter`), from a kernelspec
 written into a temporary JUPYTER_PATH (argv without --http-port-range, and --http-local-only, so nothing listens
 beyond this machine). repl: `dotnet-repl --run COPY --exit-after-run --output-format ipynb`, on a parameterised copy
-placed beside the notebook so relative paths resolve as they do for the original.
+placed beside the notebook so relative paths resolve as they do for the original. notebooklab: nbclient drives
+NotebookLab's own kernel, the kernelspec named by $NOTEBOOKLAB_KERNEL (installed with `notebooklab kernel install`,
+found through JUPYTER_PATH).
 
 Beside OUT.ipynb, OUT.ipynb.messages.json counts the iopub message types per cell (jupyter only): nbclient folds
 update_display_data into the notebook, so this is where a live display's updates are seen.
@@ -38,7 +41,7 @@ def fail(message):
 
 
 def parse_args(argv):
-    if len(argv) < 3 or argv[0] not in ("jupyter", "repl"):
+    if len(argv) < 3 or argv[0] not in ("jupyter", "repl", "notebooklab"):
         fail(__doc__.strip().splitlines()[2].strip() + " | see the module docstring")
     host, notebook, out = argv[0], os.path.abspath(argv[1]), os.path.abspath(argv[2])
     params = []
@@ -72,7 +75,8 @@ def tool(name):
     return path
 
 
-def run_jupyter(nb, notebook_dir):
+def run_jupyter(nb, notebook_dir, kernel_name=None):
+    """nbclient with the .NET Interactive kernel (a kernelspec written for it here), or with kernel_name as installed."""
     import nbclient
 
     class RecordingClient(nbclient.NotebookClient):
@@ -87,6 +91,12 @@ def run_jupyter(nb, notebook_dir):
             kind = msg.get("msg_type", "?")
             counts[kind] = counts.get(kind, 0) + 1
             return super().process_message(msg, cell, cell_index)
+
+    if kernel_name is not None:
+        client = RecordingClient(nb, kernel_name=kernel_name, timeout=900, allow_errors=True,
+                                 startup_timeout=120, resources={"metadata": {"path": notebook_dir}})
+        client.execute()
+        return nb, client.messages
 
     jupyter_path = tempfile.mkdtemp(prefix="nbl-jupyter-")
     try:
@@ -138,7 +148,14 @@ def main(argv):
     inject_parameters(nb, params)
     notebook_dir = os.path.dirname(notebook)
     started = time.monotonic()
-    executed, messages = run_jupyter(nb, notebook_dir) if host == "jupyter" else run_repl(nb, notebook_dir, os.path.basename(notebook))
+    if host == "jupyter":
+        executed, messages = run_jupyter(nb, notebook_dir)
+    elif host == "notebooklab":
+        if not os.environ.get("NOTEBOOKLAB_KERNEL"):
+            fail("set NOTEBOOKLAB_KERNEL to the name of an installed NotebookLab kernelspec")
+        executed, messages = run_jupyter(nb, notebook_dir, os.environ["NOTEBOOKLAB_KERNEL"])
+    else:
+        executed, messages = run_repl(nb, notebook_dir, os.path.basename(notebook))
     seconds = time.monotonic() - started
     os.makedirs(os.path.dirname(out), exist_ok=True)
     nbformat.write(executed, out)

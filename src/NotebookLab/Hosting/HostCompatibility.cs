@@ -26,7 +26,8 @@ public static class HostCompatibility
         var assemblies = AppDomain.CurrentDomain.GetAssemblies();
         var interactive = assemblies.FirstOrDefault(a => a.GetName().Name == "Microsoft.DotNet.Interactive");
         if (interactive is not null) return new NotebookHost(".NET Interactive", InformationalVersion(interactive));
-        var engine = assemblies.FirstOrDefault(a => a.GetName().Name == "NotebookLab.Kernel");
+        // NotebookLab.Engine; NotebookLab.Kernel is its name in builds before the rename.
+        var engine = assemblies.FirstOrDefault(a => a.GetName().Name is "NotebookLab.Engine" or "NotebookLab.Kernel");
         if (engine is not null) return new NotebookHost("notebooklab", InformationalVersion(engine));
         return new NotebookHost("none", null);
     }

@@ -150,7 +150,7 @@ public class RealHostTests(ExecutedCourseNotebooks ours)
     /// notebook shows (.NET Interactive prints CS1701 for TorchSharp's net8 reference to System.Runtime.Numerics, which
     /// SDK builds silence by default). Any other warning .NET Interactive prints counts: students would see it.
     /// </summary>
-    static List<string> OutputKinds(JsonObject cell)
+    internal static List<string> OutputKinds(JsonObject cell)
     {
         var kinds = new List<string>();
         foreach (var output in cell["outputs"]!.AsArray().OfType<JsonObject>())

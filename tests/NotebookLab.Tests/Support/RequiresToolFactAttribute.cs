@@ -8,10 +8,14 @@ namespace NotebookLab.Tests.Support;
 /// </summary>
 public sealed class RequiresToolFactAttribute : FactAttribute
 {
-    public RequiresToolFactAttribute(string tool)
+    public RequiresToolFactAttribute(params string[] tools)
     {
-        if (!ExternalTools.IsAvailable(tool, out var why) && !ExternalTools.InCi)
-            Skip = $"needs {tool}: {why} (mandatory when CI=true)";
+        foreach (var tool in tools)
+            if (!ExternalTools.IsAvailable(tool, out var why) && !ExternalTools.InCi)
+            {
+                Skip = $"needs {tool}: {why} (mandatory when CI=true)";
+                return;
+            }
     }
 }
 
@@ -41,7 +45,10 @@ public static class ExternalTools
         ["nbformat"] = (SystemPython, "-c \"import nbformat\""),
         ["nbconvert"] = (SystemPython, "-c \"import nbconvert\""),
         ["nbclient"] = (SystemPython, "-c \"import nbclient, jupyter_client\""),
+        ["jupyter_kernel_test"] = (SystemPython, "-c \"import jupyter_kernel_test, jupyter_client\""),
+        ["jupyter_client"] = (SystemPython, "-c \"import jupyter_client\""),
         ["chromium"] = ("chromium", "--version"),
+        ["jupyter-notebook"] = (SystemPython, "-c \"import notebook, jupyter_client\""),
         ["dotnet-interactive"] = (HostTool("dotnet-interactive"), "--version"),
         ["dotnet-repl"] = (HostTool("dotnet-repl"), "--version"),
     };

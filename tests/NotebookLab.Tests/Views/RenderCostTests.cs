@@ -1,6 +1,6 @@
 using Microsoft.DotNet.Interactive.Formatting;
 using NotebookLab.Hosting;
-using NotebookLab.Kernel.Execution;
+using NotebookLab.Engine.Execution;
 using NotebookLab.Views;
 using NotebookLab.Views.Charts;
 using Plotly.NET;

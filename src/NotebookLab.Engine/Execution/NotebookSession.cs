@@ -7,10 +7,10 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Scripting;
-using NotebookLab.Kernel.Notebooks;
-using NotebookLab.Kernel.Packages;
+using NotebookLab.Engine.Notebooks;
+using NotebookLab.Engine.Packages;
 
-namespace NotebookLab.Kernel.Execution;
+namespace NotebookLab.Engine.Execution;
 
 /// <summary>Where a cell is, for messages: "notebooks/x.ipynb, cell 4, line 2".</summary>
 public sealed record CellLocation(string? NotebookPath, int CellNumber, string? CellId = null)
@@ -25,7 +25,7 @@ public sealed record CellLocation(string? NotebookPath, int CellNumber, string? 
     }
 }
 
-public enum CellStatus { Ok, Error, TimedOut, Cancelled, Skipped }
+public enum CellStatus { Ok, Error, TimedOut, Cancelled, Skipped, Interrupted }
 
 /// <summary>The result of one cell: status, outputs (including the error output on failure) and timing.</summary>
 public sealed record CellResult(CellStatus Status, int? ExecutionCount, IReadOnlyList<CellOutput> Outputs, TimeSpan Elapsed,
@@ -86,6 +86,9 @@ public sealed class NotebookSession : IDisposable
     ScriptState<object>? state;
     int executionCount;
     string? abandonedBecause;
+    readonly object runningGate = new();
+    CellRun? running;
+    CancellationTokenSource? runningInterrupt;
 
     public NotebookSession(SessionOptions? options = null)
     {
@@ -96,7 +99,7 @@ public sealed class NotebookSession : IDisposable
         scriptOptions = ScriptOptions.Default
             .WithLanguageVersion(LanguageVersion.Latest)
             .WithReferences(frameworkReferences.Value)
-            .AddReferences(typeof(KernelHelpers).Assembly,
+            .AddReferences(typeof(NotebookHelpers).Assembly,
                 typeof(Microsoft.DotNet.Interactive.Formatting.Formatter).Assembly,
                 typeof(Microsoft.AspNetCore.Html.IHtmlContent).Assembly)
             .WithImports(DefaultImports)
@@ -111,6 +114,48 @@ public sealed class NotebookSession : IDisposable
     public event Action<SessionEvent>? EventRaised;
 
     public int ExecutionCount => executionCount;
+
+    /// <summary>
+    /// Where <c>Console.ReadLine()</c> in a cell gets its line (a Jupyter kernel sends an input_request); null reads the
+    /// process's standard input.
+    /// </summary>
+    public Func<InputRequest, string?>? InputProvider { get; set; }
+
+    /// <summary>
+    /// Interrupts the running cell: it fails with an "Interrupted" error at its next loop iteration or method call
+    /// (see <see cref="Interrupts"/>), or, while its packages restore or its code compiles, at once. The session and its
+    /// variables survive, and the next cell runs. Returns false when no cell is running.
+    /// </summary>
+    public bool Interrupt()
+    {
+        lock (runningGate)
+        {
+            if (running is null) return false;
+            running.Interrupt();
+            try { runningInterrupt?.Cancel(); } catch (ObjectDisposedException) { }
+            return true;
+        }
+    }
+
+    /// <summary>Completions at <paramref name="cursor"/> (a UTF-16 offset into <paramref name="code"/>), knowing the session's earlier cells.</summary>
+    public async Task<Completions> CompleteAsync(string code, int cursor, CancellationToken cancellationToken = default) =>
+        CodeAssistance.Complete(await CompilationForAsync(code, cancellationToken), cursor);
+
+    /// <summary>The signature(s) and documentation of the symbol at <paramref name="cursor"/>, or null when there is none.</summary>
+    public async Task<Inspection?> InspectAsync(string code, int cursor, CancellationToken cancellationToken = default) =>
+        CodeAssistance.Inspect(await CompilationForAsync(code, cancellationToken), cursor);
+
+    /// <summary>Whether <paramref name="code"/> is a whole cell (complete), needs more lines (incomplete), or cannot parse (invalid).</summary>
+    public static CodeCompleteness IsComplete(string code) => CodeAssistance.IsComplete(code);
+
+    /// <summary>The compilation <paramref name="code"/> would get as the next cell (magic-command lines blanked out).</summary>
+    async Task<Compilation> CompilationForAsync(string code, CancellationToken cancellationToken)
+    {
+        if (state is null) await WarmUpAsync(cancellationToken);
+        return state!.Script.ContinueWith(CodeAssistance.WithoutDirectives(code), scriptOptions.WithFilePath("inspected.csx")).GetCompilation();
+    }
+
+    string? ReadInput(InputRequest request) => InputProvider is { } provider ? provider(request) : Console.In.ReadLine();
 
     /// <summary>Why the session no longer accepts cells (a cell timed out or was cancelled), else null.</summary>
     public string? AbandonedBecause => abandonedBecause;
@@ -132,7 +177,7 @@ public sealed class NotebookSession : IDisposable
     async Task EnsureStartedAsync(CancellationToken cancellationToken)
     {
         if (state is not null) return;
-        var prelude = CSharpScript.Create($"using static {typeof(KernelHelpers).FullName};", scriptOptions.WithFilePath("prelude.csx"));
+        var prelude = CSharpScript.Create($"using static {typeof(NotebookHelpers).FullName};", scriptOptions.WithFilePath("prelude.csx"));
         state = await prelude.RunAsync(null, _ => true, cancellationToken);
         // Compiles one trivial submission too: the first compilation with a trailing expression is the slow one.
         state = await state.ContinueWithAsync<object>("0", scriptOptions.WithFilePath("prelude.csx"), _ => true, cancellationToken);
@@ -159,15 +204,17 @@ public sealed class NotebookSession : IDisposable
             if (directives.IsMarkdown) return new CellResult(CellStatus.Skipped, null, [], stopwatch.Elapsed);
 
             ConsoleRouter.Install();
-            var run = new CellRun(++executionCount, Raise);
+            var run = new CellRun(++executionCount, Raise, InputProvider is null ? null : ReadInput);
             if (directives.ForeignKernel is { } foreign)
                 return Fail(run, CellStatus.Error, "UnsupportedKernel",
                     $"this cell is for the '{foreign}' kernel; notebooklab runs C# cells only.", location, 1, stopwatch.Elapsed);
 
+            using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            lock (runningGate) { running = run; runningInterrupt = interrupt; }
             var work = Task.Run(() =>
             {
                 ConsoleRouter.Current = run;
-                return RunCellAsync(directives, run, location, cancellationToken);
+                return RunCellAsync(directives, run, location, interrupt.Token);
             }, CancellationToken.None);
             try
             {
@@ -176,7 +223,7 @@ public sealed class NotebookSession : IDisposable
                     : await work.WaitAsync(cancellationToken);
                 return outcome is null
                     ? new CellResult(CellStatus.Ok, run.ExecutionCount, run.Snapshot(), stopwatch.Elapsed)
-                    : Fail(run, CellStatus.Error, outcome.Value.Name, outcome.Value.Message, location, outcome.Value.Line, stopwatch.Elapsed, outcome.Value.Traceback);
+                    : Fail(run, outcome.Value.Name == InterruptedName ? CellStatus.Interrupted : CellStatus.Error, outcome.Value.Name, outcome.Value.Message, location, outcome.Value.Line, stopwatch.Elapsed, outcome.Value.Traceback);
             }
             catch (TimeoutException)
             {
@@ -189,11 +236,21 @@ public sealed class NotebookSession : IDisposable
                 abandonedBecause = $"{location.Describe()} was cancelled";
                 return Fail(run, CellStatus.Cancelled, "OperationCanceledException", "the cell was cancelled.", location, null, stopwatch.Elapsed);
             }
+            catch (OperationCanceledException) when (run.IsInterrupted)
+            {
+                // Interrupted while restoring packages or compiling: the cell's code never ran.
+                return Fail(run, CellStatus.Interrupted, InterruptedName, InterruptedMessage, location, null, stopwatch.Elapsed);
+            }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // A failure of the engine itself (restore could not start, I/O error, ...): still the cell's error.
                 return Fail(run, CellStatus.Error, e.GetType().FullName ?? "Error", $"{e.GetType().Name}: {e.Message}", location, null,
                     stopwatch.Elapsed, e.ToString().Split('\n'));
+            }
+            finally
+            {
+                lock (runningGate) { running = null; runningInterrupt = null; }
+                run.Finished();
             }
         }
         finally
@@ -203,6 +260,9 @@ public sealed class NotebookSession : IDisposable
     }
 
     void Raise(SessionEvent e) => EventRaised?.Invoke(e);
+
+    const string InterruptedName = "Interrupted";
+    const string InterruptedMessage = "interrupted: the cell was stopped on request; the session and its variables are intact.";
 
     readonly record struct Failure(string Name, string Message, int? Line, IReadOnlyList<string>? Traceback = null);
 
@@ -368,7 +428,7 @@ public sealed class NotebookSession : IDisposable
             .FirstOrDefault(a => !a.IsDynamic && string.Equals(a.GetName().Name, name, StringComparison.OrdinalIgnoreCase) && a.Location.Length > 0);
         var reference = hostCopy?.Location ?? path;
         if (!referencedPaths.Add(reference)) return;
-        scriptOptions = scriptOptions.AddReferences(MetadataReference.CreateFromFile(reference));
+        scriptOptions = scriptOptions.AddReferences(MetadataReference.CreateFromFile(reference, documentation: Documentation(reference)));
     }
 
     async Task<Failure?> RunSubmissionAsync(string code, CellLocation location, CellRun run, CancellationToken cancellationToken)
@@ -379,7 +439,7 @@ public sealed class NotebookSession : IDisposable
         try
         {
             await EnsureStartedAsync(cancellationToken);
-            var next = await state!.ContinueWithAsync<object>(code, submissionOptions, _ => true, cancellationToken);
+            var next = await state!.ContinueWithAsync<object>(InterruptCheckInserter.Rewrite(code), submissionOptions, _ => true, cancellationToken);
             if (next.Exception is { } exception)
             {
                 state = next;
@@ -409,6 +469,12 @@ public sealed class NotebookSession : IDisposable
     {
         while (exception is AggregateException { InnerExceptions.Count: 1 } aggregate) exception = aggregate.InnerExceptions[0];
         if (exception is TargetInvocationException { InnerException: { } inner }) exception = inner;
+        if (exception is CellInterruptedException)
+        {
+            var at = new StackTrace(exception, fNeedFileInfo: true).GetFrames()
+                .FirstOrDefault(f => f.GetFileName() is { } file && cellFiles.TryGetValue(Path.GetFileName(file), out var l) && ReferenceEquals(l, location));
+            return new Failure(InterruptedName, InterruptedMessage, at?.GetFileLineNumber());
+        }
 
         var frames = new StackTrace(exception, fNeedFileInfo: true).GetFrames()
             .Select(f => (File: f.GetFileName() is { } file ? Path.GetFileName(file) : null, Line: f.GetFileLineNumber()))
@@ -466,11 +532,43 @@ public sealed class NotebookSession : IDisposable
             .Where(p => string.Equals(Path.GetDirectoryName(p), runtimeDirectory, StringComparison.Ordinal));
     }
 
-    static IReadOnlyList<MetadataReference> LoadFrameworkReferences() =>
-        FrameworkAssemblyPaths()
+    static IReadOnlyList<MetadataReference> LoadFrameworkReferences()
+    {
+        var docs = FrameworkDocumentationDirectory();
+        return FrameworkAssemblyPaths()
             .Where(p => !Path.GetFileName(p).StartsWith("Microsoft.VisualBasic", StringComparison.Ordinal))
-            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
+            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p,
+                documentation: docs is null ? null : Documentation(Path.Combine(docs,
+                    // CoreLib's public types are documented as the reference assembly that forwards to it.
+                    Path.GetFileName(p) is "System.Private.CoreLib.dll" ? "System.Runtime.dll" : Path.GetFileName(p)))))
             .ToList();
+    }
+
+    /// <summary>An assembly's XML documentation (the .xml beside it), read lazily for inspection; null when there is none.</summary>
+    static DocumentationProvider? Documentation(string assemblyPath)
+    {
+        var xml = Path.ChangeExtension(assemblyPath, ".xml");
+        return File.Exists(xml) ? new XmlDocumentationFile(xml) : null;
+    }
+
+    /// <summary>
+    /// The shared framework's XML documentation lives in the SDK's reference pack (packs/Microsoft.NETCore.App.Ref), not
+    /// beside the runtime assemblies; null where only a runtime is installed.
+    /// </summary>
+    static string? FrameworkDocumentationDirectory()
+    {
+        try
+        {
+            var runtime = new DirectoryInfo(Path.GetDirectoryName(typeof(object).Assembly.Location)!);
+            var packs = Path.Combine(runtime.Parent!.Parent!.Parent!.FullName, "packs", "Microsoft.NETCore.App.Ref");
+            if (!Directory.Exists(packs)) return null;
+            var version = Directory.Exists(Path.Combine(packs, runtime.Name)) ? runtime.Name
+                : Directory.GetDirectories(packs).Select(Path.GetFileName).Where(v => v!.StartsWith($"{Environment.Version.Major}.", StringComparison.Ordinal)).Order().LastOrDefault();
+            var dir = version is null ? null : Path.Combine(packs, version, "ref", $"net{Environment.Version.Major}.0");
+            return dir is not null && Directory.Exists(dir) ? dir : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NullReferenceException) { return null; }
+    }
 
     public void Dispose() => gate.Dispose();
 }

@@ -2,7 +2,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Runtime.Loader;
 
-namespace NotebookLab.Kernel.Packages;
+namespace NotebookLab.Engine.Packages;
 
 /// <summary>
 /// Makes the resolved packages' assets loadable in this process, as .NET Interactive does: managed assemblies are

@@ -1,13 +1,13 @@
 using Microsoft.AspNetCore.Html;
-using NotebookLab.Kernel.Execution;
+using NotebookLab.Engine.Execution;
 
-namespace NotebookLab.Kernel;
+namespace NotebookLab.Engine;
 
 /// <summary>
 /// The helpers every notebook cell sees (imported with <c>using static</c>), with the same shape as .NET Interactive's
 /// <c>Microsoft.DotNet.Interactive.Kernel</c> helpers, so the same notebook source runs in both hosts.
 /// </summary>
-public static class KernelHelpers
+public static class NotebookHelpers
 {
     /// <summary>
     /// Displays <paramref name="value"/> now, as a display_data output of the running cell, formatted with
@@ -16,6 +16,13 @@ public static class KernelHelpers
     public static DisplayedValue display(object? value, params string[] mimeTypes) =>
         CellRun.CurrentOrLast?.Display(value, mimeTypes)
         ?? throw new InvalidOperationException("display(...) can only be called while a notebook cell runs.");
+
+    /// <summary>
+    /// Clears the running cell's outputs (Jupyter's clear_output); with <paramref name="wait"/>, a front end clears them
+    /// only when the next output arrives, which avoids flicker in a loop that redraws.
+    /// </summary>
+    public static void ClearOutput(bool wait = false) =>
+        (CellRun.CurrentOrLast ?? throw new InvalidOperationException("ClearOutput() can only be called while a notebook cell runs.")).ClearOutputs(wait);
 
     /// <summary>Wraps a string as HTML content, displayed as-is (<c>text/html</c>).</summary>
     public static IHtmlContent HTML(string content) => new HtmlString(content);

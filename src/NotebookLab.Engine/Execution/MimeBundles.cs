@@ -1,6 +1,6 @@
 using Microsoft.DotNet.Interactive.Formatting;
 
-namespace NotebookLab.Kernel.Execution;
+namespace NotebookLab.Engine.Execution;
 
 /// <summary>
 /// Formats values into mime bundles with Microsoft.DotNet.Interactive.Formatting, configured as .NET Interactive

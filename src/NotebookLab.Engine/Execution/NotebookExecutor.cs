@@ -1,8 +1,13 @@
-using NotebookLab.Kernel.Notebooks;
+using System.Text.Json.Serialization;
+using NotebookLab.Engine.Notebooks;
 
-namespace NotebookLab.Kernel.Execution;
+namespace NotebookLab.Engine.Execution;
 
 /// <summary>A step of a notebook run, for progress reporting and for streaming results out of a worker process.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(CellStarted), "start")]
+[JsonDerivedType(typeof(CellOutputEvent), "output")]
+[JsonDerivedType(typeof(CellFinished), "finish")]
 public abstract record NotebookEvent(int CellIndex);
 public sealed record CellStarted(int CellIndex, CellLocation Location) : NotebookEvent(CellIndex);
 public sealed record CellOutputEvent(int CellIndex, SessionEvent Event) : NotebookEvent(CellIndex);
@@ -107,6 +112,9 @@ public static class NotebookExecutor
                 break;
             case OutputProduced o:
                 outputs.Add(o.Output);
+                break;
+            case OutputCleared:
+                outputs.Clear();
                 break;
             case DisplayUpdated u:
                 foreach (var cell in notebook.Cells)

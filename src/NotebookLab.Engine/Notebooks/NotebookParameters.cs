@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.CodeAnalysis.CSharp;
 
-namespace NotebookLab.Kernel.Notebooks;
+namespace NotebookLab.Engine.Notebooks;
 
 /// <summary>
 /// Papermill-style parameters: a new code cell tagged <c>injected-parameters</c>, holding <c>var name = literal;</c>

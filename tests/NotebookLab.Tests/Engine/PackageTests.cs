@@ -1,10 +1,10 @@
 using System.Text;
-using NotebookLab.Kernel.Execution;
-using NotebookLab.Kernel.Notebooks;
-using NotebookLab.Kernel.Packages;
+using NotebookLab.Engine.Execution;
+using NotebookLab.Engine.Notebooks;
+using NotebookLab.Engine.Packages;
 using NotebookLab.Tests.Support;
 
-namespace NotebookLab.Tests.Kernel;
+namespace NotebookLab.Tests.Engine;
 
 /// <summary>
 /// A local package feed built once per test class: NotebookLab.TestPkg (with an extension.dib and linux-x64/win-x64

@@ -9,7 +9,7 @@ using NuGet.Frameworks;
 using NuGet.LibraryModel;
 using NuGet.ProjectModel;
 
-namespace NotebookLab.Kernel.Packages;
+namespace NotebookLab.Engine.Packages;
 
 /// <summary>A requested package; <see cref="Version"/> null means the latest stable version.</summary>
 public sealed record PackageRequest(string Id, string? Version)

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace NotebookLab.Kernel.Execution;
+namespace NotebookLab.Engine.Execution;
 
 /// <summary>
 /// Routes <see cref="Console.Out"/> and <see cref="Console.Error"/> to the cell that is running on the current async
@@ -12,6 +12,7 @@ static class ConsoleRouter
     static readonly AsyncLocal<CellRun?> current = new();
     static readonly object gate = new();
     static TextWriter? installedOut, installedError;
+    static TextReader? installedIn;
 
     public static CellRun? Current
     {
@@ -33,6 +34,11 @@ static class ConsoleRouter
             {
                 Console.SetError(new RoutingWriter(Console.Error, StreamOutputNames.Stderr));
                 installedError = Console.Error;
+            }
+            if (!ReferenceEquals(Console.In, installedIn))
+            {
+                Console.SetIn(new RoutingReader(Console.In));
+                installedIn = Console.In;
             }
         }
     }
@@ -56,6 +62,16 @@ static class ConsoleRouter
             else fallback.Write(text);
         }
     }
+}
+
+/// <summary>Console.ReadLine in a cell asks the cell's host (Jupyter's input_request); elsewhere it reads the process's stdin.</summary>
+sealed class RoutingReader(TextReader fallback) : TextReader
+{
+    public override string? ReadLine() =>
+        ConsoleRouter.Current is { } run ? run.ReadInput(new InputRequest("", false), fallback.ReadLine) : fallback.ReadLine();
+
+    public override int Peek() => ConsoleRouter.Current is null ? fallback.Peek() : -1;
+    public override int Read() => ConsoleRouter.Current is null ? fallback.Read() : -1;
 }
 
 static class StreamOutputNames

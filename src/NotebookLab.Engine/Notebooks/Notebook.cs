@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
-namespace NotebookLab.Kernel.Notebooks;
+namespace NotebookLab.Engine.Notebooks;
 
 /// <summary>The kind of a notebook cell, as nbformat names them.</summary>
 public enum CellType { Code, Markdown, Raw }
@@ -123,9 +124,13 @@ public sealed class NotebookCell
 }
 
 /// <summary>A cell output, one of the four nbformat output types.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(StreamOutput), "stream")]
+[JsonDerivedType(typeof(DisplayOutput), "display")]
+[JsonDerivedType(typeof(ErrorOutput), "error")]
 public abstract record CellOutput
 {
-    public abstract string OutputType { get; }
+    [JsonIgnore] public abstract string OutputType { get; }
 }
 
 /// <summary>Text written to stdout or stderr while the cell ran.</summary>
@@ -133,7 +138,7 @@ public sealed record StreamOutput(string Name, string Text) : CellOutput
 {
     public const string Stdout = "stdout";
     public const string Stderr = "stderr";
-    public override string OutputType => "stream";
+    [JsonIgnore] public override string OutputType => "stream";
 }
 
 /// <summary>
@@ -147,7 +152,7 @@ public sealed record DisplayOutput(
     bool IsExecuteResult = false,
     JsonObject? OutputMetadata = null) : CellOutput
 {
-    public override string OutputType => IsExecuteResult ? "execute_result" : "display_data";
+    [JsonIgnore] public override string OutputType => IsExecuteResult ? "execute_result" : "display_data";
 
     public static bool IsJsonMimeType(string mimeType) =>
         mimeType == "application/json" || mimeType.EndsWith("+json", StringComparison.Ordinal);
@@ -156,5 +161,5 @@ public sealed record DisplayOutput(
 /// <summary>An error: an exception, a compilation failure, a timeout, a bad magic command.</summary>
 public sealed record ErrorOutput(string EName, string EValue, IReadOnlyList<string> Traceback) : CellOutput
 {
-    public override string OutputType => "error";
+    [JsonIgnore] public override string OutputType => "error";
 }

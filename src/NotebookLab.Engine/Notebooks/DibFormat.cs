@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace NotebookLab.Kernel.Notebooks;
+namespace NotebookLab.Engine.Notebooks;
 
 /// <summary>
 /// Reads Polyglot Notebooks' plain-text .dib format: an optional <c>#!meta</c> block holding one JSON object, then

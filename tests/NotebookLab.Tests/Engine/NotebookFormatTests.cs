@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
-using NotebookLab.Kernel.Notebooks;
+using NotebookLab.Engine.Notebooks;
 using NotebookLab.Tests.Support;
 
-namespace NotebookLab.Tests.Kernel;
+namespace NotebookLab.Tests.Engine;
 
 public class NotebookFormatTests : IDisposable
 {
@@ -89,8 +89,8 @@ public class NotebookFormatTests : IDisposable
             {"cells": [{"cell_type": "code", "id": "a", "metadata": {}, "outputs": [], "execution_count": null, "source": "print(1)"}],
              "metadata": {"kernelspec": {"language": "python", "name": "python3", "display_name": "Python 3"}}, "nbformat": 4, "nbformat_minor": 5}
             """, "py.ipynb");
-        using var session = new NotebookLab.Kernel.Execution.NotebookSession();
-        var summary = await NotebookLab.Kernel.Execution.NotebookExecutor.RunAsync(notebook, session, "py.ipynb");
+        using var session = new NotebookLab.Engine.Execution.NotebookSession();
+        var summary = await NotebookLab.Engine.Execution.NotebookExecutor.RunAsync(notebook, session, "py.ipynb");
         Assert.False(summary.Succeeded);
         Assert.Contains("py.ipynb, cell 1: this cell is for the 'python' kernel", summary.Error);
         Assert.IsType<ErrorOutput>(Assert.Single(notebook.Cells[0].Outputs));
@@ -222,7 +222,7 @@ public class NotebookFormatTests : IDisposable
         Assert.Single(notebook.Cells, c => c.HasTag(Notebook.InjectedParametersTag));
     }
 
-    static int NotebookExecutor_CellNumber(Notebook notebook, int index) => NotebookLab.Kernel.Execution.NotebookExecutor.CellNumber(notebook, index);
+    static int NotebookExecutor_CellNumber(Notebook notebook, int index) => NotebookLab.Engine.Execution.NotebookExecutor.CellNumber(notebook, index);
 
     [Fact]
     public void Parameters_go_first_without_a_parameters_cell_and_bad_names_are_rejected()

@@ -1,8 +1,17 @@
-using NotebookLab.Kernel.Notebooks;
+using System.Text.Json.Serialization;
+using NotebookLab.Engine.Notebooks;
 
-namespace NotebookLab.Kernel.Execution;
+namespace NotebookLab.Engine.Execution;
 
-/// <summary>Something that happened while a cell ran, for hosts that stream results (the CLI worker, a Jupyter kernel).</summary>
+/// <summary>
+/// Something that happened while a cell ran, for hosts that stream results (the CLI worker, a Jupyter kernel). The
+/// types serialize with System.Text.Json as they are (a "type" discriminator), so hosts exchange them typed.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(StreamWritten), "stream")]
+[JsonDerivedType(typeof(OutputProduced), "output")]
+[JsonDerivedType(typeof(DisplayUpdated), "update")]
+[JsonDerivedType(typeof(OutputCleared), "clear")]
 public abstract record SessionEvent(int ExecutionCount);
 
 /// <summary>Text written to stdout/stderr; consecutive writes of one stream belong to one stream output.</summary>
@@ -14,6 +23,12 @@ public sealed record OutputProduced(int ExecutionCount, CellOutput Output) : Ses
 /// <summary>A display was updated; the output with the same display id, in whatever cell, is replaced.</summary>
 public sealed record DisplayUpdated(int ExecutionCount, DisplayOutput Output) : SessionEvent(ExecutionCount);
 
+/// <summary>The cell asked to clear its outputs (Jupyter's clear_output); with <see cref="Wait"/>, when the next output comes.</summary>
+public sealed record OutputCleared(int ExecutionCount, bool Wait) : SessionEvent(ExecutionCount);
+
+/// <summary>What a cell asks its host for when it reads a line (Console.ReadLine): Jupyter's input_request.</summary>
+public sealed record InputRequest(string Prompt, bool Password);
+
 /// <summary>The outputs of one cell execution, gathered as they are produced.</summary>
 public sealed class CellRun
 {
@@ -24,14 +39,39 @@ public sealed class CellRun
     readonly List<CellOutput> outputs = [];
     readonly Action<SessionEvent> raise;
 
-    internal CellRun(int executionCount, Action<SessionEvent> raise)
+    readonly Func<InputRequest, string?>? readInput;
+    int interrupted;
+
+    internal CellRun(int executionCount, Action<SessionEvent> raise, Func<InputRequest, string?>? readInput = null)
     {
         ExecutionCount = executionCount;
         this.raise = raise;
+        this.readInput = readInput;
         lock (lastGate) last = this;
     }
 
     public int ExecutionCount { get; }
+
+    /// <summary>True once the cell was interrupted: its next <see cref="Interrupts.Check"/> throws.</summary>
+    public bool IsInterrupted => Volatile.Read(ref interrupted) != 0;
+
+    /// <summary>Marks the cell interrupted; false when it already was.</summary>
+    internal bool Interrupt()
+    {
+        if (Interlocked.Exchange(ref interrupted, 1) != 0) return false;
+        Interrupts.Raised();
+        return true;
+    }
+
+    /// <summary>Called once the cell has finished, so that a pending interrupt no longer costs other cells anything.</summary>
+    internal void Finished()
+    {
+        if (Interlocked.Exchange(ref interrupted, 2) == 1) Interrupts.Cleared();
+    }
+
+    /// <summary>A line of input from the host (a Jupyter front end), or null when the host has none to give.</summary>
+    internal string? ReadInput(InputRequest request, Func<string?> fallback) =>
+        readInput is null ? fallback() : readInput(request);
 
     /// <summary>The cell running on this async flow, else the last cell that ran (for updates from stray threads).</summary>
     internal static CellRun? CurrentOrLast
@@ -64,6 +104,12 @@ public sealed class CellRun
     {
         lock (gate) outputs.Add(output);
         raise(new OutputProduced(ExecutionCount, output));
+    }
+
+    internal void ClearOutputs(bool wait)
+    {
+        lock (gate) outputs.Clear();
+        raise(new OutputCleared(ExecutionCount, wait));
     }
 
     internal DisplayedValue Display(object? value, string[] mimeTypes)

@@ -1,6 +1,6 @@
-using NotebookLab.Kernel.Packages;
+using NotebookLab.Engine.Packages;
 
-namespace NotebookLab.Kernel.Execution;
+namespace NotebookLab.Engine.Execution;
 
 /// <summary>A bad magic command or directive; <see cref="Line"/> is 1-based within the cell.</summary>
 public sealed class CellDirectiveException(string message, int line) : Exception(message)

@@ -1,4 +1,4 @@
-namespace NotebookLab.Kernel.Notebooks;
+namespace NotebookLab.Engine.Notebooks;
 
 /// <summary>A notebook file that cannot be read; the message names the file and, where known, the line and position.</summary>
 public sealed class NotebookFormatException : Exception

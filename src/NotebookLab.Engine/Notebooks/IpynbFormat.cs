@@ -3,7 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace NotebookLab.Kernel.Notebooks;
+namespace NotebookLab.Engine.Notebooks;
 
 /// <summary>
 /// Reads and writes Jupyter notebooks (nbformat 4). Writes nbformat 4.5: every cell has an id, keys are sorted and
