@@ -45,7 +45,8 @@ public static class AssignCommand
 
         int hidden = assignment.Tests.Count(t => t.Hidden);
         progress.WriteLine($"{assignment.Name}: {assignment.Questions.Count} question(s), {assignment.Tests.Count()} test(s) ({hidden} hidden), " +
-                           $"{assignment.MaxScore:0.##} points");
+                           $"{assignment.Questions.Where(q => !q.Written).Sum(q => q.Points):0.##} autograded points" +
+                           (assignment.Questions.Any(q => q.Written) ? $" + {assignment.Questions.Where(q => q.Written).Sum(q => q.Points):0.##} graded by hand" : ""));
         progress.WriteLine($"  student notebook: {Path.Combine(studentDir, assignment.Name + ".ipynb")}");
         progress.WriteLine($"  autograder bundle: {bundleDir} (zip its contents for Gradescope)");
         return 0;

@@ -13,7 +13,7 @@ using NotebookLab.Kernel.Notebooks;
 namespace NotebookLab.Cli.Grading;
 
 /// <summary>Limits for one submission.</summary>
-public sealed record GradeLimits(TimeSpan CellTimeout, long? MemoryBytes, int MaxAttempts = 3)
+public sealed record GradeLimits(TimeSpan CellTimeout, long? MemoryBytes, int MaxAttempts = 6)
 {
     public TimeSpan TestTimeout => CellTimeout;
 }
@@ -316,9 +316,10 @@ public sealed class SubmissionGrader(AutograderBundle bundle, GradeLimits limits
                     }
                     continue;
                 }
-                if (testPhase) continue;   // unsigned messages after the student phase mean nothing
                 WorkerProtocol.Message protocolMessage;
                 try { protocolMessage = WorkerProtocol.Decode(line); } catch (Exception) { continue; }
+                if (protocolMessage.Event == "exit") requestedExit[0] = protocolMessage.Raw["code"]?.GetValue<int>();
+                if (testPhase) continue;   // unsigned messages after the student phase only describe a crash
                 switch (protocolMessage.Event)
                 {
                     case "start" when protocolMessage.CellIndex >= 0 && protocolMessage.CellIndex < graded.Cells.Count:
