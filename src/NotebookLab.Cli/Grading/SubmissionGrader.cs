@@ -171,7 +171,9 @@ public sealed class SubmissionGrader(AutograderBundle bundle, GradeLimits limits
             File.Copy(submissionPath, Path.Combine(work, Path.GetFileName(submissionPath)));
         File.WriteAllText(Path.Combine(work, "nuget.config"), bundle.NuGetConfig());
         var prepared = Path.Combine(work, ".graded.ipynb");
-        foreach (var c in graded.Cells) c.ClearExecution();
+        // Cells skipped after an earlier attempt keep the error that got them skipped.
+        foreach (var (c, i) in graded.Cells.Select((c, i) => (c, i)))
+            if (!skipCells.Contains(i)) c.ClearExecution();
         IpynbFormat.Write(graded, prepared);
 
         var key = RandomNumberGenerator.GetBytes(32);
@@ -216,7 +218,10 @@ public sealed class SubmissionGrader(AutograderBundle bundle, GradeLimits limits
             {
                 var deadline = testPhase
                     ? (currentTest is null ? TimeSpan.FromSeconds(120) : limits.TestTimeout + TimeSpan.FromSeconds(15))
-                    : (currentCell >= 0 ? limits.CellTimeout : TimeSpan.FromSeconds(120));
+                    : (currentCell < 0 ? TimeSpan.FromSeconds(120)
+                        // The master's setup cells (package restore, TorchSharp's first load) are not the student's to pay for.
+                        : graded.Cells[currentCell].HasTag("grader-setup") ? Max(limits.CellTimeout, TimeSpan.FromMinutes(5))
+                        : limits.CellTimeout);
                 var left = deadline - phaseStarted.Elapsed;
                 if (left < TimeSpan.Zero) left = TimeSpan.Zero;
                 var readLine = reader.ReadLineAsync(cancellationToken).AsTask();
@@ -388,6 +393,8 @@ public sealed class SubmissionGrader(AutograderBundle bundle, GradeLimits limits
             try { Directory.Delete(root, recursive: true); } catch (Exception) { }
         }
     }
+
+    static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     static int UserCell(Notebook graded, int index) => index + 1 - graded.Cells.Take(index).Count(c => c.HasTag("grader-setup"));
 

@@ -52,6 +52,7 @@ static class Submissions
     /// <summary>Runs assign on a homework master into <paramref name="dir"/>; returns (bundle folder, release path).</summary>
     public static (string Bundle, string Release) Assign(string master, string dir)
     {
+        Directory.CreateDirectory(dir);
         var r = CliRunner.Run(dir, ["assign", master, "--out", dir]);
         Assert.True(r.ExitCode == 0, r.Stderr);
         return (Path.Combine(dir, "autograder"), Path.Combine(dir, "student", Path.GetFileName(master).Replace("-master", "")));
