@@ -101,6 +101,8 @@ public sealed class AssignmentTests
             var release = File.ReadAllText(Path.Combine(first, "student", name));
             Assert.DoesNotContain("BEGIN SOLUTION", release);
             Assert.DoesNotContain("hidden-test", release);
+            if (ExternalTools.IsAvailable("nbformat", out _))
+                Assert.Null(ExternalTools.NbformatError(Path.Combine(first, "student", name)));
         }
     }
 

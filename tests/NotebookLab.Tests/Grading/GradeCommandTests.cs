@@ -245,6 +245,13 @@ public sealed class GradeCommandTests(HostileGradingRun run) : IClassFixture<Hos
         Assert.Equal(10, Score(Out, "cwd-env"));
     }
 
+    [RequiresToolFact("nbformat")]
+    public void Feedback_notebooks_are_valid_nbformat_even_after_a_crash_or_a_flood()
+    {
+        foreach (var name in new[] { "master", "untouched", "flood", "stack-overflow", "exit-cell" })
+            Assert.Null(ExternalTools.NbformatError(Path.Combine(Out, name, "feedback.ipynb")));
+    }
+
     [RequiresToolFact("landlock")]
     public void Killing_other_processes_is_refused_and_the_batch_completes()
     {
