@@ -297,6 +297,10 @@ public sealed class Assignment
             ["id"] = tc.Id, ["source"] = tc.Source, ["grading"] = GradingMetadata(tc),
         }).ToArray()),
         ["package_sources"] = new JsonArray(packageSources.Select(s => (JsonNode)JsonValue.Create(s)!).ToArray()),
+        ["given_declarations"] = new JsonArray(Master.Cells
+            .Where(c => c.Type == CellType.Code && !IsTestCell(c))
+            .SelectMany(c => Shadowing.TopLevel(c.Source)).Select(d => d.Key).Distinct().Order(StringComparer.Ordinal)
+            .Select(k => (JsonNode)JsonValue.Create(k)!).ToArray()),
     };
 
     /// <summary>Where a written question is answered: the markdown cell right after it, else the question cell itself.</summary>

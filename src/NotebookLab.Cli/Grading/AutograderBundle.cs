@@ -22,6 +22,13 @@ public sealed class AutograderBundle
     public required IReadOnlyList<(string CellId, string Question)> WrittenCells { get; init; }
     public required IReadOnlyList<string> PackageSources { get; init; }
 
+    /// <summary>How the master declares its top-level names (<see cref="Shadowing.Declaration.Key"/>): a submission may declare these.</summary>
+    public IReadOnlySet<string> GivenDeclarations { get; init; } = new HashSet<string>();
+
+    /// <summary>Names the test cells use without declaring them; see <see cref="Shadowing"/>.</summary>
+    public IReadOnlySet<string> NamesTestsRelyOn => namesTestsRelyOn ??= Shadowing.NamesTestsRelyOn(TestCells.Select(t => t.Source));
+    IReadOnlySet<string>? namesTestsRelyOn;
+
     public IReadOnlyList<TestSpec> Tests => [.. Questions.SelectMany(q => q.Tests)];
     public double MaxScore => Questions.Where(q => !q.Written).Sum(q => q.Points);
 
@@ -54,6 +61,7 @@ public sealed class AutograderBundle
             WrittenCells = m["written_cells"]!.AsArray().Select(w => (w!["id"]!.GetValue<string>(), w["question"]!.GetValue<string>())).ToList(),
             PackageSources = m["package_sources"]!.AsArray().Select(s => s!.GetValue<string>())
                 .Select(s => Path.IsPathRooted(s) ? s : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(manifestPath))!, s))).ToList(),
+            GivenDeclarations = (m["given_declarations"]?.AsArray() ?? []).Select(d => d!.GetValue<string>()).ToHashSet(StringComparer.Ordinal),
         };
     }
 

@@ -25,7 +25,7 @@ namespace NotebookLab.Cli.Grading;
 /// is not reported, reported twice, or whose cell failed scores 0 with the reason.</item>
 /// <item>Tests run through the <c>Grader</c> of the NotebookLab package in the NuGet packages folder (checked here
 /// by the assembly's location), not a look-alike the submission compiled; the parent refuses submissions that
-/// declare the names the tests bind to (<see cref="SubmissionGrader.ReservedNames"/>).</item>
+/// declare, at the top level, a name the test cells bind to (<see cref="Shadowing"/>).</item>
 /// <item>Residual risk, documented: a thread the student left running could read the reporter delegate in the
 /// instant between the worker publishing it and the harness taking it, and report a pass for a test whose own
 /// run never reports (every test that runs reports, and a duplicate report zeroes the test).</item>

@@ -120,31 +120,23 @@ public sealed class SubmissionGrader(AutograderBundle bundle, GradeLimits limits
         await RunAttemptAsync("warm-up", notebookPath, false, graded, new HashSet<int>(), [], cancellationToken);
     }
 
-    /// <summary>The first declaration of a reserved name in the submission's code, as a reason, or null.</summary>
-    public static string? FindReservedDeclarations(Notebook notebook)
+    /// <summary>
+    /// The first top-level declaration of the submission that would capture a name the tests bind to (a reserved name,
+    /// or one the test cells use that the master does not declare the same way; see <see cref="Shadowing"/>), as a reason; else null.
+    /// </summary>
+    public string? FindReservedDeclarations(Notebook notebook)
     {
+        int setupCells = notebook.Cells.Count(c => c.HasTag("grader-setup"));
         foreach (var (cell, index) in notebook.Cells.Select((c, i) => (c, i)))
         {
             if (cell.Type != CellType.Code || cell.HasTag("grader-setup")) continue;
-            var tree = CSharpSyntaxTree.ParseText(cell.Source, CSharpParseOptions.Default.WithKind(SourceCodeKind.Script));
-            foreach (var node in tree.GetRoot().DescendantNodes())
+            foreach (var d in Shadowing.TopLevel(cell.Source))
             {
-                SyntaxToken? name = node switch
-                {
-                    BaseTypeDeclarationSyntax t => t.Identifier,
-                    DelegateDeclarationSyntax d => d.Identifier,
-                    MethodDeclarationSyntax m => m.Identifier,
-                    LocalFunctionStatementSyntax f => f.Identifier,
-                    VariableDeclaratorSyntax v => v.Identifier,
-                    PropertyDeclarationSyntax p => p.Identifier,
-                    SingleVariableDesignationSyntax s => s.Identifier,
-                    UsingDirectiveSyntax { Alias: { } alias } => alias.Name.Identifier,
-                    ExternAliasDirectiveSyntax e => e.Identifier,
-                    _ => null,
-                };
-                if (name is { } token && ReservedNames.Contains(token.ValueText))
-                    return $"the submission declares '{token.ValueText}' (cell {index + 1 - notebook.Cells.Count(c => c.HasTag("grader-setup"))}, line " +
-                           $"{token.GetLocation().GetLineSpan().StartLinePosition.Line + 1}), a name the tests use; rename it and resubmit";
+                bool reserved = ReservedNames.Contains(d.Name);
+                bool captures = bundle.NamesTestsRelyOn.Contains(d.Name) && !bundle.GivenDeclarations.Contains(d.Key);
+                if (reserved || captures)
+                    return $"the submission declares '{d.Name}' (cell {index + 1 - setupCells}, line {d.Line}), a name the tests use" +
+                           (reserved ? "" : " that the assignment does not declare this way") + "; rename it and resubmit";
             }
         }
         return null;

@@ -53,6 +53,7 @@ public sealed class HostileGradingRun
                 $"System.IO.File.WriteAllText(\"{Output}/grades.csv\", \"fake-results,100\"); System.IO.File.WriteAllText(\"{Output}/master/results.json\", \"{{}}\");"),
             ["forge-pipe"] = WithCell(release, ForgeOnEverySocket),
             ["redefine-grader"] = WithCell(master, "static class Grader { public static void Test(string q, string n, double p, Action a) { } }"),
+            ["shadow-float64"] = WithCell(master, "var float64 = ScalarType.Float32;"),
             ["redefine-helper"] = WithCell(master, "void CheckClose(Tensor a, Tensor b, double rtol = 0, double atol = 0, string name = \"\") { }"),
             ["static-ctor"] = WithBody(master, backward,
                 "return Evil.Backward();\n}\nstatic class Evil { static Evil() { throw new InvalidOperationException(\"boom\"); } public static (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor) Backward() => default;"),
@@ -220,12 +221,15 @@ public sealed class GradeCommandTests(HostileGradingRun run) : IClassFixture<Hos
     }
 
     [RequiresToolFact("unshare")]
-    public void Redefining_Grader_or_a_check_helper_zeroes_the_tests_with_the_reason()
+    public void Redefining_Grader_a_check_helper_or_a_name_the_tests_use_zeroes_the_tests_with_the_reason()
     {
         Assert.Equal(0, Score(Out, "redefine-grader"));
         Assert.Contains("declares 'Grader'", Results(Out, "redefine-grader")["output"]!.GetValue<string>());
         Assert.Equal(0, Score(Out, "redefine-helper"));
         Assert.Contains("declares 'CheckClose'", Results(Out, "redefine-helper")["output"]!.GetValue<string>());
+        // A name a hidden test's own reference computation uses (float64, from using static torch) cannot be captured either.
+        Assert.Equal(0, Score(Out, "shadow-float64"));
+        Assert.Contains("declares 'float64'", Results(Out, "shadow-float64")["output"]!.GetValue<string>());
     }
 
     [RequiresToolFact("unshare")]
