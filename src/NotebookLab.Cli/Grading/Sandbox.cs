@@ -10,6 +10,8 @@ namespace NotebookLab.Cli.Grading;
 /// reservations are not counted, so the runtime still starts) and <c>DOTNET_GCHeapHardLimit</c> for the managed heap.</item>
 /// <item><b>Processes</b>: <c>unshare --user --map-root-user --pid --fork --kill-child</c>: the worker is PID 1 of its own PID
 /// namespace, so when it ends or is killed every process it started (a fork bomb, a daemonised child) dies with it.</item>
+/// <item><b>Network</b>: <c>unshare --net</c>: a network namespace with nothing in it (the worker's pipe to the grader is
+/// a Unix socket at a path, which still connects).</item>
 /// <item><b>Files and signals</b>: Landlock (Linux 5.13+, unprivileged), set up by a small Python wrapper before the worker
 /// starts so every thread and child inherits it: read and execute only the system, the .NET runtime, the NuGet and
 /// NotebookLab caches and this tool; read and write only the submission's private folder. The bundle, the other
@@ -22,6 +24,7 @@ public sealed class Sandbox
 {
     public bool Prlimit { get; private init; }
     public bool PidNamespace { get; private init; }
+    public bool NetNamespace { get; private init; }
     public bool Landlock { get; private init; }
     public string? Python { get; private init; }
 
@@ -42,6 +45,7 @@ public sealed class Sandbox
             {
                 Prlimit = Works("prlimit", "--data=unlimited", "true"),
                 PidNamespace = Works("unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child", "true"),
+                NetNamespace = Works("unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--net", "true"),
                 Python = python,
                 Landlock = python is not null && Works(python, "-c", LandlockProbe),
             };
@@ -54,6 +58,7 @@ public sealed class Sandbox
         {
             Prlimit ? "memory limit (prlimit)" : "no memory limit (prlimit missing)",
             PidNamespace ? "PID namespace (unshare)" : "no PID namespace (unshare refused)",
+            NetNamespace ? "no network (network namespace)" : "network not isolated",
             Landlock ? "Landlock file and signal sandbox" : "no file sandbox (Landlock unavailable)",
         });
 
@@ -81,7 +86,11 @@ public sealed class Sandbox
     {
         var line = new List<string>();
         if (Prlimit && memoryBytes is { } bytes) line.AddRange(["prlimit", $"--data={bytes}", "--"]);
-        if (PidNamespace) line.AddRange(["unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child"]);
+        if (PidNamespace)
+        {
+            line.AddRange(["unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child"]);
+            if (NetNamespace) line.Add("--net");   // no interfaces but a down loopback; the grader's pipe is a path, so it still connects
+        }
         if (Landlock)
         {
             File.WriteAllText(wrapperPath, LandlockWrapper);

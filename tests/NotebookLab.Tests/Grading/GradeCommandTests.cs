@@ -21,6 +21,8 @@ public sealed class HostileGradingRun
     public (int ExitCode, string Stderr) Run { get; }
     public (int ExitCode, string Stderr) Resumed { get; }
     public string MasterPath { get; }
+    /// <summary>What a listener on this machine's loopback received from the "network" submission (nothing, with a network namespace).</summary>
+    public int NetworkConnections { get; }
 
     public HostileGradingRun()
     {
@@ -62,11 +64,23 @@ public sealed class HostileGradingRun
             ["cwd-env"] = WithCell(master, "System.IO.Directory.SetCurrentDirectory(\"/\"); Environment.SetEnvironmentVariable(\"HOME\", \"/nonexistent\"); Environment.SetEnvironmentVariable(\"PATH\", \"\");"),
             ["kill-parent"] = WithCell(master, "foreach (var p in System.Diagnostics.Process.GetProcesses()) { try { if (p.Id != Environment.ProcessId) p.Kill(); } catch { } }"),
         };
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        cases["network"] = WithCell(master, $"var client = new System.Net.Sockets.TcpClient(); client.Connect(\"127.0.0.1\", {port}); client.GetStream().Write(new byte[] {{ 1, 2, 3 }});");
+        int connections = 0;
+        var accepting = Task.Run(async () =>
+        {
+            try { while (true) { using var c = await listener.AcceptTcpClientAsync(); Interlocked.Increment(ref connections); } }
+            catch (Exception) { }
+        });
         foreach (var (name, nb) in cases) Save(nb, Path.Combine(subs, name + ".ipynb"));
         var first = Grade(Dir, Bundle, subs, Output, "--parallel", "2", "--timeout", "15", "--memory", "2048");
         Run = (first.ExitCode, first.Stderr);
         var again = Grade(Dir, Bundle, subs, Output, "--parallel", "2", "--timeout", "15", "--memory", "2048");
         Resumed = (again.ExitCode, again.Stderr);
+        listener.Stop();
+        NetworkConnections = Volatile.Read(ref connections);
     }
 
     /// <summary>Writes forged, wrongly signed "passed" results and a forged "done" to every socket the process holds (the pipe to the grader).</summary>
@@ -247,6 +261,14 @@ public sealed class GradeCommandTests(HostileGradingRun run) : IClassFixture<Hos
         Assert.True(new FileInfo(Path.Combine(Out, "flood", "feedback.ipynb")).Length < 200_000);
         Assert.Contains("[output truncated by the grader]", File.ReadAllText(Path.Combine(Out, "flood", "feedback.ipynb")));
         Assert.Equal(10, Score(Out, "cwd-env"));
+    }
+
+    [RequiresToolFact("unshare")]
+    public void The_network_is_unreachable_even_on_this_machines_loopback()
+    {
+        Assert.Equal(0, run.NetworkConnections);
+        Assert.Equal(10, Score(Out, "network"));
+        Assert.Contains("Network is unreachable", File.ReadAllText(Path.Combine(Out, "network", "feedback.ipynb")));
     }
 
     [RequiresToolFact("nbformat")]
