@@ -187,6 +187,71 @@ worker.SetAction(async (parseResult, _) =>
 });
 root.Subcommands.Add(worker);
 
+// ---------------------------------------------------------------- assign, grade (homework; see Grading/)
+var assignMaster = new Argument<string>("master") { Description = "The master notebook of an assignment (solutions, tests tagged 'test' / 'hidden-test')." };
+var assignOut = new Option<string>("--out", "-o") { Description = "Folder for student/<name>.ipynb and the autograder/ bundle.", Required = true };
+var assign = new Command("assign", "Write the student notebook (solutions replaced by stubs, hidden tests removed, outputs cleared) and the autograder bundle " +
+                                   "(also a Gradescope autograder: zip autograder/). A master that breaks the conventions is refused with the cell named. Exit code 1 then.")
+{
+    assignMaster, assignOut,
+};
+assign.SetAction(parseResult => NotebookLab.Cli.Grading.AssignCommand.Run(parseResult.GetValue(assignMaster)!, parseResult.GetValue(assignOut)!, Console.Error));
+root.Subcommands.Add(assign);
+
+var gradeBundle = new Option<string>("--assignment", "-a") { Description = "The autograder bundle folder written by 'assign' (autograder/).", Required = true };
+var gradeSubmissions = new Option<string>("--submissions", "-s") { Description = "Folder of submissions: <student>.ipynb files, or <student>/ folders holding one notebook.", Required = true };
+var gradeOut = new Option<string>("--out", "-o") { Description = "Folder for grades.csv, similarity.csv and <student>/results.json, feedback.ipynb, feedback.html.", Required = true };
+var gradeParallel = new Option<int>("--parallel", "-j") { Description = "Submissions graded at once (default 1).", DefaultValueFactory = _ => 1 };
+var gradeTimeout = new Option<double>("--timeout", "-t") { Description = "Seconds each student cell and each test may run (default 120).", DefaultValueFactory = _ => 120 };
+var gradeMemory = new Option<int?>("--memory") { Description = "Memory limit per submission in MB (default 4096; 0 for none)." };
+var gradeHidden = new Option<string>("--hidden-feedback") { Description = "Hidden tests in feedback: show (names and messages), score (pass/fail and points only; Gradescope 'after_published'), hide. Default: score.", DefaultValueFactory = _ => "score" };
+var gradeForce = new Option<bool>("--force") { Description = "Grade again submissions that already have results for this bundle (by default an interrupted run resumes)." };
+var grade = new Command("grade", "Grade submissions, each in its own sandboxed process with time and memory limits: the student's cells, then the bundle's tests (hidden ones included). " +
+                                 "Writes grades.csv (one row per student, one column per question), a Gradescope-shaped results.json, feedback.ipynb and feedback.html per student, " +
+                                 "and similarity.csv (pairs of unusually similar submissions).")
+{
+    gradeBundle, gradeSubmissions, gradeOut, gradeParallel, gradeTimeout, gradeMemory, gradeHidden, gradeForce,
+};
+grade.SetAction(async (parseResult, cancellationToken) =>
+{
+    if (!Enum.TryParse<NotebookLab.Cli.Grading.HiddenFeedback>(parseResult.GetValue(gradeHidden), ignoreCase: true, out var hidden))
+    {
+        Console.Error.WriteLine("error: --hidden-feedback is show, score or hide.");
+        return 2;
+    }
+    var memory = parseResult.GetValue(gradeMemory) ?? 4096;
+    try
+    {
+        return await NotebookLab.Cli.Grading.GradeCommand.RunAsync(new NotebookLab.Cli.Grading.GradeOptions(
+            parseResult.GetValue(gradeBundle)!, parseResult.GetValue(gradeSubmissions)!, parseResult.GetValue(gradeOut)!,
+            Math.Max(1, parseResult.GetValue(gradeParallel)), TimeSpan.FromSeconds(parseResult.GetValue(gradeTimeout)),
+            memory > 0 ? memory * 1024L * 1024L : null, hidden, parseResult.GetValue(gradeForce),
+            Environment.GetEnvironmentVariable("NOTEBOOKLAB_GRADE_NO_SANDBOX") == "1"), Console.Error, cancellationToken);
+    }
+    catch (ArgumentException e) { Console.Error.WriteLine($"error: {e.Message}"); return 2; }
+});
+root.Subcommands.Add(grade);
+
+var gwNotebook = new Option<string>("--notebook") { Required = true };
+var gwDir = new Option<string>("--working-dir") { Required = true };
+var gwPipe = new Option<string>("--pipe") { Required = true };
+var gwSkip = new Option<string>("--skip-cells") { DefaultValueFactory = _ => "" };
+var gradeWorker = new Command(NotebookLab.Cli.Grading.GradeWorker.CommandName, "Internal: grades one submission for 'grade'.") { Hidden = true };
+gradeWorker.Options.Add(gwNotebook);
+gradeWorker.Options.Add(gwDir);
+gradeWorker.Options.Add(gwPipe);
+gradeWorker.Options.Add(gwSkip);
+gradeWorker.SetAction(async (parseResult, _) =>
+{
+    var skip = (parseResult.GetValue(gwSkip) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToHashSet();
+    int code = await NotebookLab.Cli.Grading.GradeWorker.RunAsync(parseResult.GetValue(gwNotebook)!, parseResult.GetValue(gwDir)!,
+        parseResult.GetValue(gwPipe)!, skip);
+    Console.Out.Flush();
+    Environment.Exit(code);
+    return code;
+});
+root.Subcommands.Add(gradeWorker);
+
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))
 {

@@ -51,6 +51,9 @@ public static class ExternalTools
         ["jupyter-notebook"] = (SystemPython, "-c \"import notebook, jupyter_client\""),
         ["dotnet-interactive"] = (HostTool("dotnet-interactive"), "--version"),
         ["dotnet-repl"] = (HostTool("dotnet-repl"), "--version"),
+        // notebooklab grade's sandbox layers (Grading/Sandbox.cs): Landlock through python3, and unprivileged namespaces.
+        ["landlock"] = ("python3", "-c \"import ctypes,sys; l=ctypes.CDLL(None,use_errno=True); sys.exit(0 if l.syscall(444,None,0,1)>=1 else 1)\""),
+        ["unshare"] = ("unshare", "--user --map-root-user --pid --fork --kill-child true"),
     };
 
     /// <summary>
