@@ -29,6 +29,9 @@ public class MimeViewContractTests
             Check.Parameters(model),
             Check.GradCheck(x => x.square().sum(), tensor(new double[] { 1, 2 })),
             DeviceReport.Collect(),
+            new NotebookLab.Grading.CheckReport("q1", [
+                new(new("q1", "passes", 1, () => { }), true, "", TimeSpan.FromMilliseconds(3)),
+                new(new("q1", "fails", 2, () => { }), false, "expected <1> & got 2", TimeSpan.FromMilliseconds(5))]),
         ];
     }
 
