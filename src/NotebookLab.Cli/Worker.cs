@@ -25,13 +25,7 @@ static class Worker
             lock (sendLock) writer.WriteLine(line);
         }
 
-        // Environment.Exit in a cell ends the process without a "done": say so while the pipe is still open.
-        var finished = false;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            if (Volatile.Read(ref finished)) return;
-            try { Send(WorkerProtocol.Encode(new ProcessExitingMessage(Environment.ExitCode))); } catch (IOException) { } catch (ObjectDisposedException) { }
-        };
+        var markFinished = WorkerProtocol.ReportExitFromCells(Send);
 
         try
         {
@@ -41,13 +35,13 @@ static class Worker
             await session.WarmUpAsync();
             var summary = await NotebookExecutor.RunAsync(notebook, session, displayPath, e => Send(WorkerProtocol.Encode(e)));
             Send(WorkerProtocol.Encode(new RunFinishedMessage(summary.Status, summary.Error)));
-            Volatile.Write(ref finished, true);
+            markFinished();
             return summary.Succeeded ? 0 : 1;
         }
         catch (Exception e)
         {
             Send(WorkerProtocol.Encode(new WorkerFailedMessage($"{displayPath}: {e.GetType().Name}: {e.Message}")));
-            Volatile.Write(ref finished, true);
+            markFinished();
             return 3;
         }
     }

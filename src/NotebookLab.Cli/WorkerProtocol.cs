@@ -55,6 +55,21 @@ static class WorkerProtocol
     }
 
     /// <summary>
+    /// Code in a cell may end the process (<c>Environment.Exit</c>) before the worker reports its end: from ProcessExit,
+    /// tell the parent while the pipe is still open. Returns the action that marks a normal end (nothing is sent after it).
+    /// </summary>
+    public static Action ReportExitFromCells(Action<string> send)
+    {
+        var finished = 0;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            if (Volatile.Read(ref finished) == 1) return;
+            try { send(Encode(new ProcessExitingMessage(Environment.ExitCode))); } catch (IOException) { } catch (ObjectDisposedException) { }
+        };
+        return () => Volatile.Write(ref finished, 1);
+    }
+
+    /// <summary>
     /// Why a worker died without finishing, in words: what the process said on its way out (the runtime prints
     /// "Stack overflow." or "Process terminated." to stderr), what it told us (<see cref="ProcessExitingMessage"/>), or its exit status.
     /// </summary>

@@ -55,12 +55,7 @@ static class GradeWorker
             Send(new JsonObject { ["event"] = "signed", ["payload"] = text, ["sig"] = sig }.ToJsonString());
         }
 
-        var finished = false;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            if (Volatile.Read(ref finished)) return;
-            try { Send(WorkerProtocol.Encode(new ProcessExitingMessage(Environment.ExitCode))); } catch (IOException) { } catch (ObjectDisposedException) { }
-        };
+        var markFinished = WorkerProtocol.ReportExitFromCells(Send);
 
         try
         {
@@ -129,14 +124,14 @@ static class GradeWorker
         catch (Exception e)
         {
             Send(WorkerProtocol.Encode(new WorkerFailedMessage($"{e.GetType().Name}: {e.Message}")));
-            Volatile.Write(ref finished, true);
+            markFinished();
             return 3;
         }
 
         int Finish()
         {
             SendSigned(new JsonObject { ["kind"] = "tests-done" });
-            Volatile.Write(ref finished, true);
+            markFinished();
             return 0;
         }
     }

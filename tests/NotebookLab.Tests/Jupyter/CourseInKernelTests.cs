@@ -53,11 +53,7 @@ public class CourseInKernelTests(ExecutedCourseNotebooks ours, InstalledKernel k
     [RequiresToolFact("nbclient")]
     public void The_live_training_monitor_updates_in_place_through_the_kernel()
     {
-        var run = Run("01-gallery.ipynb");
-        var nb = JsonNode.Parse(File.ReadAllText(run.Output))!["cells"]!.AsArray();
-        var monitorCell = Enumerable.Range(0, nb.Count)
-            .Single(i => CliRunner.MultilineText(nb[i]!["source"]).Contains("TrainingMonitor.Start", StringComparison.Ordinal));
-        var messages = (JsonObject)run.Messages()[monitorCell.ToString()]!;
+        var (_, messages) = Run("01-gallery.ipynb").MonitorCell();
         var updates = messages["update_display_data"]?.GetValue<int>() ?? 0;
         Assert.True(updates >= 2, $"the monitor cell sent {updates} update_display_data messages: {messages.ToJsonString()}");
         Assert.Equal(1, messages["display_data"]?.GetValue<int>());

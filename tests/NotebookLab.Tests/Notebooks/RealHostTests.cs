@@ -44,6 +44,15 @@ public sealed record RealHostRun(string Host, string Notebook, string Output, in
 
     /// <summary>The iopub message types per cell index, as the kernel sent them (jupyter only).</summary>
     public JsonObject Messages() => (JsonObject)JsonNode.Parse(File.ReadAllText(Output + ".messages.json"))!;
+
+    /// <summary>The cell that starts the training monitor (in 01-gallery), and the message counts the kernel sent for it.</summary>
+    public (JsonObject Cell, JsonObject Messages) MonitorCell()
+    {
+        var cells = JsonNode.Parse(File.ReadAllText(Output))!["cells"]!.AsArray();
+        var index = Enumerable.Range(0, cells.Count)
+            .Single(i => CliRunner.MultilineText(cells[i]!["source"]).Contains("TrainingMonitor.Start", StringComparison.Ordinal));
+        return ((JsonObject)cells[index]!, (JsonObject)Messages()[index.ToString()]!);
+    }
 }
 
 /// <summary>
@@ -96,16 +105,12 @@ public class RealHostTests(ExecutedCourseNotebooks ours)
     [RequiresToolFact("dotnet-interactive")]
     public void The_live_training_monitor_updates_in_place_in_the_real_kernel_and_ends_as_a_static_chart()
     {
-        var run = RealHostRun.Get("jupyter", "01-gallery.ipynb");
-        var nb = JsonNode.Parse(File.ReadAllText(run.Output))!["cells"]!.AsArray();
-        var monitorCell = Enumerable.Range(0, nb.Count)
-            .Single(i => CliRunner.MultilineText(nb[i]!["source"]).Contains("TrainingMonitor.Start", StringComparison.Ordinal));
-        var messages = (JsonObject)run.Messages()[monitorCell.ToString()]!;
+        var (cell, messages) = RealHostRun.Get("jupyter", "01-gallery.ipynb").MonitorCell();
         var updates = messages["update_display_data"]?.GetValue<int>() ?? 0;
         Assert.True(updates >= 2, $"the monitor cell sent {updates} update_display_data messages: {messages.ToJsonString()}");
         Assert.Equal(1, messages["display_data"]?.GetValue<int>());
 
-        var shown = nb[monitorCell]!["outputs"]!.AsArray().OfType<JsonObject>().Single(o => o["output_type"]!.GetValue<string>() == "display_data");
+        var shown = cell["outputs"]!.AsArray().OfType<JsonObject>().Single(o => o["output_type"]!.GetValue<string>() == "display_data");
         var data = (JsonObject)shown["data"]!;
         Assert.True(data.ContainsKey("image/svg+xml"), $"the monitor's last state has no static chart: {string.Join(", ", data.Select(kv => kv.Key))}");
         Assert.Contains("<svg", CliRunner.MultilineText(data["image/svg+xml"]));
