@@ -55,7 +55,13 @@ public class InterruptTests
     public async Task The_error_names_the_line_the_cell_was_on()
     {
         using var session = new NotebookSession();
-        var result = await RunAndInterrupt(session, "var i = 0;\nConsole.WriteLine(\"start\");\nwhile (true)\n{\n    i++;\n}");
+        // Interrupt only once the loop runs: an interrupt while the cell still compiles (slow on a busy machine) has no line.
+        var started = new TaskCompletionSource();
+        session.EventRaised += e => { if (e is StreamWritten { Text: var text } && text.Contains("start")) started.TrySetResult(); };
+        var running = session.ExecuteAsync("var i = 0;\nConsole.WriteLine(\"start\");\nwhile (true)\n{\n    i++;\n}");
+        Assert.True(await Task.WhenAny(started.Task, Task.Delay(TimeSpan.FromSeconds(60))) == started.Task, "the cell never started");
+        Assert.True(session.Interrupt());
+        var result = await running;
         Assert.Equal(CellStatus.Interrupted, result.Status);
         Assert.InRange(result.ErrorLine ?? 0, 3, 6);
         Assert.StartsWith("cell 1, line ", result.Error!.EValue);
