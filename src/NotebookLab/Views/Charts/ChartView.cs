@@ -36,6 +36,14 @@ public sealed class ChartView : IMimeView
     /// <summary>Panel <paramref name="i"/>'s static SVG, exported by OxyPlot once per view and shared by the HTML and SVG renditions.</summary>
     string PanelSvg(int i) => panelSvgs[i] ??= SvgRenderer.ToSvg(Panels[i]);
 
+    /// <summary>The same chart with a logarithmic y axis on every panel: <c>Charts.Lines(...).LogY()</c>.</summary>
+    public ChartView LogY() => WithPanels(p => p with { YAxis = p.YAxis with { Log = true } });
+
+    /// <summary>The same chart with a logarithmic x axis on every panel (e.g. labelled examples per class).</summary>
+    public ChartView LogX() => WithPanels(p => p with { XAxis = p.XAxis with { Log = true } });
+
+    ChartView WithPanels(Func<ChartSpec, ChartSpec> change) => new([.. Panels.Select(change)], Tables) { Caption = Caption };
+
     /// <summary>The Plotly.NET chart of a single-panel view.</summary>
     public GenericChart ToGenericChart() => Panels.Count == 1
         ? PlotlyRenderer.ToGenericChart(Panels[0])

@@ -107,12 +107,7 @@ public static partial class Charts
         if (t.dim() != 2) throw new ArgumentException($"{what} must be 2-D, got shape {Shapes.Format(t.shape)}", what);
         if (t.shape[0] > 256 || t.shape[1] > 256)
             throw new ArgumentException($"{what} is {t.shape[0]}×{t.shape[1]}; a labelled heatmap takes at most 256×256 (slice it first)", what);
-        using var scope = NewDisposeScope();
-        var v = t.detach().cpu().to(ScalarType.Float64).contiguous().data<double>().ToArray();
-        var (r, c) = ((int)t.shape[0], (int)t.shape[1]);
-        var m = new double[r, c];
-        for (var i = 0; i < r; i++) for (var j = 0; j < c; j++) m[i, j] = v[i * c + j];
-        return m;
+        return t.ToMatrix();
     }
 
     // ---------- confusion matrix ----------
@@ -161,8 +156,7 @@ public static partial class Charts
     {
         ArgumentNullException.ThrowIfNull(t, what);
         if (t.dim() != 1) throw new ArgumentException($"{what} must be 1-D class indices, got shape {Shapes.Format(t.shape)}", what);
-        using var scope = NewDisposeScope();
-        return [.. t.detach().cpu().to(ScalarType.Int64).data<long>().ToArray().Select(v => (int)v)];
+        return t.ToInts();
     }
 
     // ---------- bars ----------
