@@ -48,8 +48,9 @@ public abstract class Seq2SeqBase : nn.Module<Tensor, Tensor, Seq2SeqOutput>
         encoder = nn.GRU(embeddingDim, hiddenSize, batchFirst: true);
     }
 
-    /// <summary>Encoder states [B, S, H], the context (state at each sequence's last real token) [B, H], and the padding mask.</summary>
-    protected (Tensor states, Tensor context, Tensor? padding) Encode(Tensor source)
+    /// <summary>Encoder states [B, S, H], the context (state at each sequence's last real token) [B, H], and the padding mask
+    /// [B, S] (true at padding; null without <see cref="SourcePadToken"/>).</summary>
+    public (Tensor states, Tensor context, Tensor? padding) Encode(Tensor source)
     {
         CheckTokens(source, SourceVocab, "source");
         var (states, _) = encoder.call(source_embedding.call(source));
@@ -166,8 +167,19 @@ public sealed class AttentionSeq2Seq : Seq2SeqBase
         return (context.squeeze(1), weights.squeeze(1));
     }
 
-    private (Tensor logits, Tensor state, Tensor weights) Step(Tensor previousTokens, Tensor state, Tensor encoderStates, Tensor? padding)
+    /// <summary>
+    /// One decoder step: attend with the previous state s_{t−1} [B, H] over <paramref name="encoderStates"/> [B, S, H]
+    /// (from <see cref="Seq2SeqBase.Encode"/>), update the state with the previous tokens [B], and predict: returns the
+    /// logits [B, target_vocab], the new state s_t [B, H] and the attention weights α_t [B, S]. The first step starts from
+    /// the encoder's context vector.
+    /// </summary>
+    public (Tensor logits, Tensor state, Tensor weights) Step(Tensor previousTokens, Tensor state, Tensor encoderStates, Tensor? padding)
     {
+        var where = GetName();
+        ShapeGuard.Require(encoderStates, where, nameof(encoderStates), "[batch, source_length, hidden]", null, null, HiddenSize);
+        ShapeGuard.Require(state, where, nameof(state), "[batch, hidden]", encoderStates.shape[0], HiddenSize);
+        ShapeGuard.RequireIntegral(previousTokens, where, nameof(previousTokens));
+        ShapeGuard.Require(previousTokens, where, nameof(previousTokens), "[batch]", encoderStates.shape[0]);
         var (context, weights) = Attend(state, encoderStates, padding);
         var next = decoder.call(torch.cat(new[] { target_embedding.call(previousTokens), context }, dim: 1), state);
         var logits = output.call(torch.cat(new[] { next, context }, dim: 1));
