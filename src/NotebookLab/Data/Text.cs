@@ -139,6 +139,23 @@ public static class TextCorpus
     /// <summary>Jane Austen, <i>Pride and Prejudice</i> (1813; public domain): the full novel, about 685 kB, 13,030 lines.</summary>
     public static string PrideAndPrejudice() => Load("pride-and-prejudice.txt");
 
+    /// <summary>The six novels of Jane Austen shipped in <c>data/text</c> (public domain), as (title, file), in order of publication.</summary>
+    public static IReadOnlyList<(string Title, string File)> AustenNovels { get; } =
+    [
+        ("Sense and Sensibility", "sense-and-sensibility.txt"), ("Pride and Prejudice", "pride-and-prejudice.txt"),
+        ("Mansfield Park", "mansfield-park.txt"), ("Emma", "emma.txt"),
+        ("Northanger Abbey", "northanger-abbey.txt"), ("Persuasion", "persuasion.txt"),
+    ];
+
+    /// <summary>One of <see cref="AustenNovels"/> by title (case-insensitive), the full text.</summary>
+    public static string Austen(string title)
+    {
+        var match = AustenNovels.FirstOrDefault(n => string.Equals(n.Title, title, StringComparison.OrdinalIgnoreCase));
+        if (match.File is null)
+            throw new ArgumentException($"No Austen novel titled '{title}'. The shipped ones are: {string.Join(", ", AustenNovels.Select(n => n.Title))}.", nameof(title));
+        return Load(match.File);
+    }
+
     /// <summary>Reads a text file from <c>data/text</c> (found like the Fashion-MNIST subset) or from a path.</summary>
     public static string Load(string fileOrPath)
     {
