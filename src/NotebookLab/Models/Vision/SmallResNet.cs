@@ -104,7 +104,7 @@ public sealed class SmallResNet : Module<Tensor, Tensor>
 
 /// <summary>
 /// A deep stack of fully connected blocks for the degradation experiment: <c>depth</c> blocks of
-/// Linear → (BatchNorm) → ReLU at a fixed width between an input projection and a linear classifier. With
+/// (BatchNorm) → ReLU → Linear ("pre-activation" order, as in ResNet v2) at a fixed width between an input projection and a linear classifier. With
 /// <c>residual: true</c> each block adds its input back (<c>x + f(x)</c>), otherwise it replaces it (<c>f(x)</c>).
 /// Everything else (parameter count, initialisation) is the same, so the two differ only by the skip.
 /// </summary>
@@ -122,8 +122,8 @@ public sealed class DeepStack : Module<Tensor, Tensor>
         blocks = new ModuleList<Sequential>();
         for (int i = 0; i < depth; i++)
             blocks.Add(batchNorm
-                ? Sequential(("fc", Linear(width, width)), ("bn", BatchNorm1d(width)), ("relu", ReLU()))
-                : Sequential(("fc", Linear(width, width)), ("relu", ReLU())));
+                ? Sequential(("bn", BatchNorm1d(width)), ("relu", ReLU()), ("fc", Linear(width, width)))
+                : Sequential(("relu", ReLU()), ("fc", Linear(width, width))));
         output = Linear(width, classes);
         RegisterComponents();
     }
