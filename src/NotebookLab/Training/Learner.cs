@@ -115,6 +115,11 @@ public sealed class Learner
         History = history;
         var observers = Observers.Count > 0 ? Observers.ToList() : [TrainingObservers.Default() ?? TrainingObservers.None];
         var opt = Optimizer;
+        // Discriminative learning rates: a schedule scales every parameter group by the same factor, so groups keep
+        // their ratios (a backbone at 1/10 of the head stays at 1/10). One group: ratio 1, the plain schedule.
+        var groupRates = opt.ParamGroups.Select(g => g.LearningRate).ToArray();
+        double topRate = groupRates.Length == 0 ? 1 : groupRates.Max();
+        var groupRatios = groupRates.Select(r => topRate > 0 ? r / topRate : 1).ToArray();
         long totalSteps = (long)epochs * stepsPerEpoch;
         long step = 0;
         double? best = null;
@@ -153,7 +158,8 @@ public sealed class Learner
                         if (scheduled)
                         {
                             lr = Schedule!.LearningRate(LearningRate, step, totalSteps, stepsPerEpoch);
-                            foreach (var group in opt.ParamGroups) group.LearningRate = lr;
+                            int g = 0;
+                            foreach (var group in opt.ParamGroups) group.LearningRate = lr * (g < groupRatios.Length ? groupRatios[g++] : 1);
                         }
                         opt.zero_grad();
                         var output = Model.forward(x);
@@ -356,7 +362,7 @@ public sealed class Learner
         history.AddGradientNorms(step, names, values.data<float>().ToArray());
     }
 
-    static double CurrentLearningRate(optim.Optimizer opt) => opt.ParamGroups.FirstOrDefault()?.LearningRate ?? double.NaN;
+    static double CurrentLearningRate(optim.Optimizer opt) => opt.ParamGroups.Select(g => g.LearningRate).DefaultIfEmpty(double.NaN).Max();
 
     static int CountBatches(IEnumerable<(Tensor, Tensor)> data) => data switch
     {
