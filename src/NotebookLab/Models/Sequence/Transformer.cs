@@ -270,6 +270,11 @@ public sealed class TransformerSeq2Seq : nn.Module<Tensor, Tensor, Seq2SeqOutput
         (SourceVocab, TargetVocab, ModelDim, SourcePadToken) = (sourceVocab, targetVocab, modelDim, sourcePadToken);
         source_embedding = nn.Embedding(sourceVocab, modelDim);
         target_embedding = nn.Embedding(targetVocab, modelDim);
+        using (torch.no_grad())   // std 1/√d, so that embedding × √d has unit scale, like the positional encoding it is added to
+        {
+            nn.init.normal_(source_embedding.weight!, 0, 1 / Math.Sqrt(modelDim));
+            nn.init.normal_(target_embedding.weight!, 0, 1 / Math.Sqrt(modelDim));
+        }
         positions = new SinusoidalPositionalEncoding(modelDim, maxLength);
         encoder = nn.ModuleList(Enumerable.Range(0, layers).Select(i => new TransformerEncoderBlock(modelDim, numHeads, feedForwardDim, normFirst: true)).ToArray());
         decoder = nn.ModuleList(Enumerable.Range(0, layers).Select(i => new TransformerDecoderBlock(modelDim, numHeads, feedForwardDim, normFirst: true)).ToArray());
@@ -342,7 +347,8 @@ public sealed class TransformerSeq2Seq : nn.Module<Tensor, Tensor, Seq2SeqOutput
 /// <item><c>causal: false</c> — a BERT-style encoder: every position sees the whole window; trained with masked
 /// language modelling, the logits at a masked position predict the token that was hidden there.</item>
 /// </list>
-/// <see cref="Features"/> gives the hidden states [B, T, d] (for a classifier on top).
+/// <see cref="Features"/> gives the hidden states [B, T, d] (for a classifier on top). <c>normFirst: false</c> gives
+/// post-norm blocks (the original paper's placement, which needs a learning-rate warm-up to train well).
 /// </summary>
 public sealed class TransformerLanguageModel : nn.Module<Tensor, Tensor>
 {
@@ -356,14 +362,15 @@ public sealed class TransformerLanguageModel : nn.Module<Tensor, Tensor>
     public long ModelDim { get; }
     public long MaxLength { get; }
     public bool Causal { get; }
+    public bool NormFirst { get; }
 
     public TransformerLanguageModel(long vocabSize, long modelDim, long numHeads, int layers, long maxLength, bool causal = true,
-                                    long? feedForwardDim = null, string name = nameof(TransformerLanguageModel)) : base(name)
+                                    long? feedForwardDim = null, bool normFirst = true, string name = nameof(TransformerLanguageModel)) : base(name)
     {
         ShapeGuard.RequirePositive(vocabSize, name, nameof(vocabSize));
         ShapeGuard.RequirePositive(layers, name, nameof(layers));
         ShapeGuard.RequirePositive(maxLength, name, nameof(maxLength));
-        (VocabSize, ModelDim, MaxLength, Causal) = (vocabSize, modelDim, maxLength, causal);
+        (VocabSize, ModelDim, MaxLength, Causal, NormFirst) = (vocabSize, modelDim, maxLength, causal, normFirst);
         token_embedding = nn.Embedding(vocabSize, modelDim);
         position_embedding = nn.Embedding(maxLength, modelDim);
         using (torch.no_grad())
@@ -371,7 +378,7 @@ public sealed class TransformerLanguageModel : nn.Module<Tensor, Tensor>
             nn.init.normal_(token_embedding.weight!, 0, 0.02);
             nn.init.normal_(position_embedding.weight!, 0, 0.02);
         }
-        blocks = nn.ModuleList(Enumerable.Range(0, layers).Select(i => new TransformerEncoderBlock(modelDim, numHeads, feedForwardDim ?? 4 * modelDim, normFirst: true)).ToArray());
+        blocks = nn.ModuleList(Enumerable.Range(0, layers).Select(i => new TransformerEncoderBlock(modelDim, numHeads, feedForwardDim ?? 4 * modelDim, normFirst: normFirst)).ToArray());
         final_norm = nn.LayerNorm(modelDim);
         head = nn.Linear(modelDim, vocabSize);
         RegisterComponents();
