@@ -141,3 +141,301 @@ public sealed class TransformerEncoderBlock : nn.Module<Tensor, Tensor?, Tensor?
         return this;
     }
 }
+
+/// <summary>
+/// One Transformer decoder block on [B, T, d] (batch first), three sublayers each with a residual connection and LayerNorm:
+/// <list type="number">
+/// <item>causal self-attention over the target so far (position t sees positions ≤ t);</item>
+/// <item>cross-attention: queries from the decoder, keys and values from the encoder output ("memory");</item>
+/// <item>the position-wise feed-forward net FFN(x) = W₂ ReLU(W₁ x + b₁) + b₂.</item>
+/// </list>
+/// Post-norm (default, like <c>nn.TransformerDecoderLayer</c>): x = LN(x + sublayer(x)); pre-norm: x = x + sublayer(LN(x)).
+/// Submodule names mirror <c>nn.TransformerDecoderLayer</c> (self_attn, multihead_attn, linear1, linear2, norm1..3), so
+/// <see cref="CopyWeightsFrom"/> can take its weights. The last cross-attention weights [B, T, S] are kept in
+/// <see cref="LastCrossAttentionWeights"/>.
+/// </summary>
+public sealed class TransformerDecoderBlock : nn.Module<Tensor, Tensor, Tensor?, Tensor>
+{
+    public MultiHeadAttention self_attn;
+    public MultiHeadAttention multihead_attn;
+    public Linear linear1;
+    public Linear linear2;
+    public LayerNorm norm1;
+    public LayerNorm norm2;
+    public LayerNorm norm3;
+
+    public long ModelDim { get; }
+    public bool NormFirst { get; }
+    /// <summary>Cross-attention weights [B, T, S] (averaged over heads) of the last forward pass, detached.</summary>
+    public Tensor? LastCrossAttentionWeights { get; private set; }
+
+    public TransformerDecoderBlock(long modelDim, long numHeads, long feedForwardDim, bool normFirst = false,
+                                   string name = nameof(TransformerDecoderBlock)) : base(name)
+    {
+        ShapeGuard.RequirePositive(feedForwardDim, name, nameof(feedForwardDim));
+        (ModelDim, NormFirst) = (modelDim, normFirst);
+        self_attn = new MultiHeadAttention(modelDim, numHeads, batchFirst: true);
+        multihead_attn = new MultiHeadAttention(modelDim, numHeads, batchFirst: true);
+        linear1 = nn.Linear(modelDim, feedForwardDim);
+        linear2 = nn.Linear(feedForwardDim, modelDim);
+        norm1 = nn.LayerNorm(modelDim);
+        norm2 = nn.LayerNorm(modelDim);
+        norm3 = nn.LayerNorm(modelDim);
+        RegisterComponents();
+    }
+
+    /// <param name="x">decoder input [B, T, d]</param>
+    /// <param name="memory">encoder output [B, S, d]</param>
+    /// <param name="memoryPaddingMask">[B, S], true at padded source positions</param>
+    public override Tensor forward(Tensor x, Tensor memory, Tensor? memoryPaddingMask = null)
+    {
+        ShapeGuard.Require(x, GetName(), "x", "[batch, length, model_dim]", null, null, ModelDim);
+        ShapeGuard.Require(memory, GetName(), "memory", "[batch, source_length, model_dim]", x.shape[0], null, ModelDim);
+        var causal = Masks.Causal(x.shape[1], x.dtype, x.device);
+        if (NormFirst)
+        {
+            var h = norm1.call(x);
+            x = x + self_attn.call(h, h, h, null, false, causal).output;
+            x = x + Cross(norm2.call(x), memory, memoryPaddingMask);
+            return x + FeedForward(norm3.call(x));
+        }
+        x = norm1.call(x + self_attn.call(x, x, x, null, false, causal).output);
+        x = norm2.call(x + Cross(x, memory, memoryPaddingMask));
+        return norm3.call(x + FeedForward(x));
+    }
+
+    public new Tensor call(Tensor x, Tensor memory, Tensor? memoryPaddingMask = null) => base.call(x, memory, memoryPaddingMask);
+
+    private Tensor Cross(Tensor x, Tensor memory, Tensor? memoryPaddingMask)
+    {
+        var (output, weights) = multihead_attn.call(x, memory, memory, memoryPaddingMask, true, null);
+        LastCrossAttentionWeights?.Dispose();
+        LastCrossAttentionWeights = weights!.detach().MoveToOuterDisposeScope();
+        return output;
+    }
+
+    private Tensor FeedForward(Tensor x) => linear2.call(torch.nn.functional.relu(linear1.call(x)));
+
+    /// <summary>Copies the weights of a TorchSharp <c>nn.TransformerDecoderLayer</c> (ReLU, same sizes).</summary>
+    public TransformerDecoderBlock CopyWeightsFrom(TransformerDecoderLayer source)
+    {
+        var p = source.named_parameters().ToDictionary(x => x.name, x => (Tensor)x.parameter);
+        self_attn.CopyInto(p, "self_attn.");
+        multihead_attn.CopyInto(p, "multihead_attn.");
+        foreach (var (module, prefix) in new (nn.Module, string)[] { (linear1, "linear1."), (linear2, "linear2."), (norm1, "norm1."), (norm2, "norm2."), (norm3, "norm3.") })
+        {
+            foreach (var (n, target) in module.named_parameters())
+            {
+                if (!p.TryGetValue(prefix + n, out var src))
+                    throw new ArgumentException($"{GetName()}: the source has no parameter '{prefix + n}'.");
+                if (!src.shape.SequenceEqual(target.shape))
+                    throw new ArgumentException($"{GetName()}: source {prefix + n} has shape {Shapes.Format(src)}, this block needs {Shapes.Format(target)}.");
+                using (torch.no_grad()) target.copy_(src);
+            }
+        }
+        return this;
+    }
+}
+
+/// <summary>
+/// An encoder–decoder Transformer (Vaswani et al. 2017) for sequence-to-sequence tasks, batch first: embeddings (× √d) plus
+/// sinusoidal positions, <c>layers</c> encoder blocks over the source, <c>layers</c> decoder blocks (causal
+/// self-attention + cross-attention to the encoder output), a linear layer to the target vocabulary. Pre-norm blocks
+/// (with a final LayerNorm on each side) by default, which train without a warm-up at these sizes.
+/// <c>forward(source, targetInput)</c> is teacher forcing and returns the last decoder block's cross-attention;
+/// <see cref="Greedy"/> decodes one token at a time.
+/// </summary>
+public sealed class TransformerSeq2Seq : nn.Module<Tensor, Tensor, Seq2SeqOutput>
+{
+    public Embedding source_embedding;
+    public Embedding target_embedding;
+    public SinusoidalPositionalEncoding positions;
+    public ModuleList<TransformerEncoderBlock> encoder;
+    public ModuleList<TransformerDecoderBlock> decoder;
+    public LayerNorm encoder_norm;
+    public LayerNorm decoder_norm;
+    public Linear output;
+
+    public long SourceVocab { get; }
+    public long TargetVocab { get; }
+    public long ModelDim { get; }
+    public long? SourcePadToken { get; }
+
+    public TransformerSeq2Seq(long sourceVocab, long targetVocab, long modelDim, long numHeads, long feedForwardDim, int layers = 1,
+                              long? sourcePadToken = null, long maxLength = 256, string name = nameof(TransformerSeq2Seq)) : base(name)
+    {
+        ShapeGuard.RequirePositive(sourceVocab, name, nameof(sourceVocab));
+        ShapeGuard.RequirePositive(targetVocab, name, nameof(targetVocab));
+        ShapeGuard.RequirePositive(layers, name, nameof(layers));
+        (SourceVocab, TargetVocab, ModelDim, SourcePadToken) = (sourceVocab, targetVocab, modelDim, sourcePadToken);
+        source_embedding = nn.Embedding(sourceVocab, modelDim);
+        target_embedding = nn.Embedding(targetVocab, modelDim);
+        using (torch.no_grad())   // std 1/√d, so that embedding × √d has unit scale, like the positional encoding it is added to
+        {
+            nn.init.normal_(source_embedding.weight!, 0, 1 / Math.Sqrt(modelDim));
+            nn.init.normal_(target_embedding.weight!, 0, 1 / Math.Sqrt(modelDim));
+        }
+        positions = new SinusoidalPositionalEncoding(modelDim, maxLength);
+        encoder = nn.ModuleList(Enumerable.Range(0, layers).Select(i => new TransformerEncoderBlock(modelDim, numHeads, feedForwardDim, normFirst: true)).ToArray());
+        decoder = nn.ModuleList(Enumerable.Range(0, layers).Select(i => new TransformerDecoderBlock(modelDim, numHeads, feedForwardDim, normFirst: true)).ToArray());
+        encoder_norm = nn.LayerNorm(modelDim);
+        decoder_norm = nn.LayerNorm(modelDim);
+        output = nn.Linear(modelDim, targetVocab);
+        RegisterComponents();
+    }
+
+    private void CheckTokens(Tensor tokens, long vocab, string argument)
+    {
+        ShapeGuard.RequireIntegral(tokens, GetName(), argument);
+        ShapeGuard.Require(tokens, GetName(), argument, "[batch, length]", null, null);
+        if (tokens.numel() == 0) throw new ArgumentException($"{GetName()}: {argument} is empty: {Shapes.Format(tokens)}.", argument);
+        long min = tokens.min().item<long>(), max = tokens.max().item<long>();
+        if (min < 0 || max >= vocab)
+            throw new ArgumentException($"{GetName()}: {argument} holds token ids in [{min}, {max}] but the vocabulary has {vocab} tokens (ids 0..{vocab - 1}).", argument);
+    }
+
+    /// <summary>The encoder output ("memory") [B, S, d] and the source padding mask (or null).</summary>
+    public (Tensor memory, Tensor? padding) Encode(Tensor source)
+    {
+        CheckTokens(source, SourceVocab, nameof(source));
+        Tensor? padding = SourcePadToken is long pad ? source.eq(pad) : null;
+        var x = positions.call(source_embedding.call(source) * Math.Sqrt(ModelDim));
+        foreach (var block in encoder) x = block.call(x, padding, null);
+        return (encoder_norm.call(x), padding);
+    }
+
+    /// <summary>Next-token logits [B, T, V] for the target prefix <paramref name="targetInput"/> [B, T].</summary>
+    public Tensor Decode(Tensor targetInput, Tensor memory, Tensor? padding)
+    {
+        CheckTokens(targetInput, TargetVocab, nameof(targetInput));
+        var y = positions.call(target_embedding.call(targetInput) * Math.Sqrt(ModelDim));
+        foreach (var block in decoder) y = block.call(y, memory, padding);
+        return output.call(decoder_norm.call(y));
+    }
+
+    /// <summary>Teacher forcing: <paramref name="targetInput"/> [B, T] is the target shifted right (starting with BOS).</summary>
+    public override Seq2SeqOutput forward(Tensor source, Tensor targetInput)
+    {
+        if (targetInput.dim() >= 1 && source.dim() >= 1 && targetInput.shape[0] != source.shape[0])
+            throw new ArgumentException($"{GetName()}: source and targetInput must have the same batch size, got {Shapes.Format(source)} and {Shapes.Format(targetInput)}.");
+        var (memory, padding) = Encode(source);
+        var logits = Decode(targetInput, memory, padding);
+        return new Seq2SeqOutput(logits, ((TransformerDecoderBlock)decoder[decoder.Count - 1]).LastCrossAttentionWeights);
+    }
+
+    /// <summary>Greedy decoding of <paramref name="steps"/> tokens after <paramref name="bosToken"/>: tokens [B, steps] and the last block's cross-attention [B, steps, S].</summary>
+    public (Tensor tokens, Tensor? attention) Greedy(Tensor source, int steps, long bosToken)
+    {
+        ShapeGuard.RequirePositive(steps, GetName(), nameof(steps));
+        var (memory, padding) = Encode(source);
+        var sequence = torch.full(source.shape[0], 1, bosToken, dtype: ScalarType.Int64, device: source.device);
+        for (int t = 0; t < steps; t++)
+        {
+            var next = Decode(sequence, memory, padding)[TensorIndex.Colon, -1].argmax(-1, keepdim: true);   // the whole prefix is re-read each step
+            sequence = torch.cat(new[] { sequence, next }, dim: 1);
+        }
+        return (sequence[TensorIndex.Colon, TensorIndex.Slice(1, null)], ((TransformerDecoderBlock)decoder[decoder.Count - 1]).LastCrossAttentionWeights);
+    }
+}
+
+/// <summary>
+/// A Transformer over one token stream, batch first: token embedding + learned position embedding, pre-norm encoder
+/// blocks, a final LayerNorm and a linear head to the vocabulary.
+/// <list type="bullet">
+/// <item><c>causal: true</c> — a GPT-style language model: every block uses the causal mask, so logits at position t
+/// depend on tokens ≤ t only and predict token t + 1.</item>
+/// <item><c>causal: false</c> — a BERT-style encoder: every position sees the whole window; trained with masked
+/// language modelling, the logits at a masked position predict the token that was hidden there.</item>
+/// </list>
+/// <see cref="Features"/> gives the hidden states [B, T, d] (for a classifier on top). <c>normFirst: false</c> gives
+/// post-norm blocks (the original paper's placement, which needs a learning-rate warm-up to train well).
+/// </summary>
+public sealed class TransformerLanguageModel : nn.Module<Tensor, Tensor>
+{
+    public Embedding token_embedding;
+    public Embedding position_embedding;
+    public ModuleList<TransformerEncoderBlock> blocks;
+    public LayerNorm final_norm;
+    public Linear head;
+
+    public long VocabSize { get; }
+    public long ModelDim { get; }
+    public long MaxLength { get; }
+    public bool Causal { get; }
+    public bool NormFirst { get; }
+
+    public TransformerLanguageModel(long vocabSize, long modelDim, long numHeads, int layers, long maxLength, bool causal = true,
+                                    long? feedForwardDim = null, bool normFirst = true, string name = nameof(TransformerLanguageModel)) : base(name)
+    {
+        ShapeGuard.RequirePositive(vocabSize, name, nameof(vocabSize));
+        ShapeGuard.RequirePositive(layers, name, nameof(layers));
+        ShapeGuard.RequirePositive(maxLength, name, nameof(maxLength));
+        (VocabSize, ModelDim, MaxLength, Causal, NormFirst) = (vocabSize, modelDim, maxLength, causal, normFirst);
+        token_embedding = nn.Embedding(vocabSize, modelDim);
+        position_embedding = nn.Embedding(maxLength, modelDim);
+        using (torch.no_grad())
+        {
+            nn.init.normal_(token_embedding.weight!, 0, 0.02);
+            nn.init.normal_(position_embedding.weight!, 0, 0.02);
+        }
+        blocks = nn.ModuleList(Enumerable.Range(0, layers).Select(i => new TransformerEncoderBlock(modelDim, numHeads, feedForwardDim ?? 4 * modelDim, normFirst: normFirst)).ToArray());
+        final_norm = nn.LayerNorm(modelDim);
+        head = nn.Linear(modelDim, vocabSize);
+        RegisterComponents();
+    }
+
+    /// <summary>Hidden states [B, T, d] after the final LayerNorm.</summary>
+    public Tensor Features(Tensor tokens)
+    {
+        ShapeGuard.RequireIntegral(tokens, GetName(), nameof(tokens));
+        ShapeGuard.Require(tokens, GetName(), nameof(tokens), "[batch, time]", null, null);
+        long length = tokens.shape[1];
+        if (length > MaxLength)
+            throw new ArgumentException($"{GetName()}: {length} tokens exceed maxLength {MaxLength}; crop the input or create the model with a larger maxLength.", nameof(tokens));
+        long min = tokens.min().item<long>(), max = tokens.max().item<long>();
+        if (min < 0 || max >= VocabSize)
+            throw new ArgumentException($"{GetName()}: tokens hold ids in [{min}, {max}] but the vocabulary has {VocabSize} tokens.", nameof(tokens));
+        var x = token_embedding.call(tokens) + position_embedding.call(torch.arange(length, device: tokens.device));
+        var mask = Causal ? Masks.Causal(length, x.dtype, x.device) : null;
+        foreach (var block in blocks) x = block.call(x, null, mask);
+        return final_norm.call(x);
+    }
+
+    /// <summary>Logits [B, T, V].</summary>
+    public override Tensor forward(Tensor tokens) => head.call(Features(tokens));
+
+    /// <summary>
+    /// Generates <paramref name="length"/> tokens after <paramref name="prompt"/> (causal models only), each drawn from
+    /// softmax(logits / temperature) of the last <see cref="MaxLength"/> tokens, with a generator seeded by <paramref name="seed"/>.
+    /// Temperature 0 picks the most likely token.
+    /// </summary>
+    public long[] Sample(IReadOnlyList<long> prompt, int length, double temperature = 1.0, long seed = 0)
+    {
+        if (!Causal) throw new InvalidOperationException($"{GetName()}: only a causal model can generate text left to right.");
+        if (prompt.Count == 0) throw new ArgumentException($"{GetName()}: the prompt must hold at least one token.", nameof(prompt));
+        if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, $"{GetName()}: length must be ≥ 0.");
+        if (!(temperature >= 0) || double.IsInfinity(temperature))
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, $"{GetName()}: temperature must be a finite number ≥ 0.");
+        bool wasTraining = training;
+        eval();
+        try
+        {
+            using var noGrad = torch.no_grad();
+            var generator = new Generator((ulong)seed);
+            var context = prompt.ToList();
+            var result = new long[length];
+            for (int i = 0; i < length; i++)
+            {
+                using var scope = torch.NewDisposeScope();
+                var window = context.Skip(Math.Max(0, context.Count - (int)MaxLength)).ToArray();
+                var last = forward(torch.tensor(window, device: head.weight!.device).unsqueeze(0))[0, -1];
+                long next = temperature == 0 ? last.argmax().item<long>()
+                    : torch.multinomial(torch.softmax(last / temperature, 0), 1, generator: generator).item<long>();
+                result[i] = next;
+                context.Add(next);
+            }
+            return result;
+        }
+        finally { train(wasTraining); }
+    }
+}
