@@ -164,3 +164,63 @@ public sealed class RandomErasing(double p = 0.5, (double Min, double Max)? scal
         return result;
     }
 }
+
+/// <summary>
+/// Crops a random region covering <see cref="Scale"/> of the image area with an aspect ratio in <see cref="Ratio"/>
+/// and resizes it back to the input size (bilinear), as torchvision's <c>RandomResizedCrop</c>.
+/// </summary>
+public sealed class RandomResizedCrop((double Min, double Max)? scale = null, (double Min, double Max)? ratio = null, Random? random = null)
+    : Augmentation(random)
+{
+    public (double Min, double Max) Scale { get; } = scale is { } s && (s.Min <= 0 || s.Max > 1 || s.Min > s.Max)
+        ? throw new ArgumentOutOfRangeException(nameof(scale), s, "The area scale is a range inside (0, 1].")
+        : scale ?? (0.08, 1.0);
+    public (double Min, double Max) Ratio { get; } = ratio ?? (3.0 / 4, 4.0 / 3);
+
+    protected override Tensor ApplyBatch(Tensor images)
+    {
+        long n = images.shape[0];
+        var theta = new float[n * 6];
+        for (long i = 0; i < n; i++)
+        {
+            double area = Uniform(Scale.Min, Scale.Max);
+            double aspect = Math.Exp(Uniform(Math.Log(Ratio.Min), Math.Log(Ratio.Max)));
+            double w = Math.Min(1, Math.Sqrt(area * aspect)), h = Math.Min(1, Math.Sqrt(area / aspect));   // fractions of width and height
+            double cx = Uniform(-(1 - w), 1 - w), cy = Uniform(-(1 - h), 1 - h);                          // centre in [-1, 1] coordinates
+            theta[i * 6 + 0] = (float)w; theta[i * 6 + 1] = 0; theta[i * 6 + 2] = (float)cx;
+            theta[i * 6 + 3] = 0; theta[i * 6 + 4] = (float)h; theta[i * 6 + 5] = (float)cy;
+        }
+        var x = images.is_floating_point() ? images : images.to(float32);
+        var matrices = torch.tensor(theta, dtype: x.dtype, device: x.device).reshape(n, 2, 3);
+        var grid = nn.functional.affine_grid(matrices, x.shape, align_corners: false);
+        return nn.functional.grid_sample(x, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Border, align_corners: false);
+    }
+}
+
+/// <summary>
+/// Brightness and contrast jitter for images in 0…1 (torchvision's <c>ColorJitter</c> without saturation and hue,
+/// which greyscale images do not have): each image is scaled by a brightness factor in 1 ± <see cref="Brightness"/>,
+/// its contrast around its own mean by a factor in 1 ± <see cref="Contrast"/>, then clamped to 0…1.
+/// </summary>
+public sealed class ColorJitter(double brightness = 0.4, double contrast = 0.4, Random? random = null) : Augmentation(random)
+{
+    public double Brightness { get; } = brightness is >= 0 and < 1 ? brightness : throw new ArgumentOutOfRangeException(nameof(brightness), brightness, "Between 0 and 1.");
+    public double Contrast { get; } = contrast is >= 0 and < 1 ? contrast : throw new ArgumentOutOfRangeException(nameof(contrast), contrast, "Between 0 and 1.");
+
+    protected override Tensor ApplyBatch(Tensor images)
+    {
+        long n = images.shape[0];
+        var b = new float[n];
+        var c = new float[n];
+        for (long i = 0; i < n; i++)
+        {
+            b[i] = (float)Uniform(1 - Brightness, 1 + Brightness);
+            c[i] = (float)Uniform(1 - Contrast, 1 + Contrast);
+        }
+        var x = images.is_floating_point() ? images : images.to(float32);
+        var bright = x * torch.tensor(b, dtype: x.dtype, device: x.device).reshape(n, 1, 1, 1);
+        var mean = bright.mean([1, 2, 3], keepdim: true);
+        var contrasted = (bright - mean) * torch.tensor(c, dtype: x.dtype, device: x.device).reshape(n, 1, 1, 1) + mean;
+        return contrasted.clamp(0, 1);
+    }
+}

@@ -1,3 +1,4 @@
+using NotebookLab.Data;
 using NotebookLab.SelfSupervised;
 using NotebookLab.Tests.Training;
 using TorchSharp;
