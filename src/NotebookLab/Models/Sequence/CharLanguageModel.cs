@@ -89,10 +89,7 @@ public sealed class CharLanguageModel : nn.Module<Tensor, Tensor>
     /// </summary>
     public long[] Sample(IReadOnlyList<long> prompt, int length, double temperature = 1.0, long seed = 0)
     {
-        if (prompt.Count == 0) throw new ArgumentException($"{GetName()}: the prompt must hold at least one token.", nameof(prompt));
-        if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, $"{GetName()}: length must be ≥ 0.");
-        if (!(temperature >= 0) || double.IsInfinity(temperature))
-            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, $"{GetName()}: temperature must be a finite number ≥ 0.");
+        ShapeGuard.RequireSamplingArguments(prompt.Count, length, temperature, GetName());
         bool wasTraining = training;
         eval();
         try

@@ -52,7 +52,7 @@ public abstract class Seq2SeqBase : nn.Module<Tensor, Tensor, Seq2SeqOutput>
     /// [B, S] (true at padding; null without <see cref="SourcePadToken"/>).</summary>
     public (Tensor states, Tensor context, Tensor? padding) Encode(Tensor source)
     {
-        CheckTokens(source, SourceVocab, "source");
+        ShapeGuard.RequireTokens(source, SourceVocab, GetName(), "source");
         var (states, _) = encoder.call(source_embedding.call(source));
         Tensor? padding = SourcePadToken is long pad ? source.eq(pad) : null;
         Tensor context;
@@ -68,15 +68,6 @@ public abstract class Seq2SeqBase : nn.Module<Tensor, Tensor, Seq2SeqOutput>
         return (states, context, padding);
     }
 
-    protected void CheckTokens(Tensor tokens, long vocab, string argument)
-    {
-        ShapeGuard.RequireIntegral(tokens, GetName(), argument);
-        ShapeGuard.Require(tokens, GetName(), argument, "[batch, length]", null, null);
-        if (tokens.numel() == 0) throw new ArgumentException($"{GetName()}: {argument} is empty: {Shapes.Format(tokens)}.", argument);
-        long min = tokens.min().item<long>(), max = tokens.max().item<long>();
-        if (min < 0 || max >= vocab)
-            throw new ArgumentException($"{GetName()}: {argument} holds token ids in [{min}, {max}] but the vocabulary has {vocab} tokens (ids 0..{vocab - 1}).", argument);
-    }
 
     /// <summary>Teacher forcing: <paramref name="targetInput"/> [B, T] is the target shifted right (starting with BOS).</summary>
     public abstract override Seq2SeqOutput forward(Tensor source, Tensor targetInput);
@@ -107,7 +98,7 @@ public sealed class ContextVectorSeq2Seq : Seq2SeqBase
     public override Seq2SeqOutput forward(Tensor source, Tensor targetInput)
     {
         var (_, context, _) = Encode(source);
-        CheckTokens(targetInput, TargetVocab, nameof(targetInput));
+        ShapeGuard.RequireTokens(targetInput, TargetVocab, GetName(), nameof(targetInput));
         if (targetInput.shape[0] != source.shape[0])
             throw new ArgumentException($"{GetName()}: source and targetInput must have the same batch size, got {Shapes.Format(source)} and {Shapes.Format(targetInput)}.");
         var steps = targetInput.shape[1];
@@ -189,7 +180,7 @@ public sealed class AttentionSeq2Seq : Seq2SeqBase
     public override Seq2SeqOutput forward(Tensor source, Tensor targetInput)
     {
         var (states, context, padding) = Encode(source);
-        CheckTokens(targetInput, TargetVocab, nameof(targetInput));
+        ShapeGuard.RequireTokens(targetInput, TargetVocab, GetName(), nameof(targetInput));
         if (targetInput.shape[0] != source.shape[0])
             throw new ArgumentException($"{GetName()}: source and targetInput must have the same batch size, got {Shapes.Format(source)} and {Shapes.Format(targetInput)}.");
         var state = context;

@@ -41,4 +41,24 @@ internal static class ShapeGuard
     {
         if (value <= 0) throw new ArgumentOutOfRangeException(argument, value, $"{where}: {argument} must be positive.");
     }
+
+    /// <summary>Requires a [batch, length] tensor of token ids inside the vocabulary 0..vocab-1, and not empty.</summary>
+    public static void RequireTokens(Tensor tokens, long vocab, string where, string argument)
+    {
+        RequireIntegral(tokens, where, argument);
+        Require(tokens, where, argument, "[batch, length]", null, null);
+        if (tokens.numel() == 0) throw new ArgumentException($"{where}: {argument} is empty: {Shapes.Format(tokens)}.", argument);
+        long min = tokens.min().item<long>(), max = tokens.max().item<long>();
+        if (min < 0 || max >= vocab)
+            throw new ArgumentException($"{where}: {argument} holds token ids in [{min}, {max}] but the vocabulary has {vocab} tokens (ids 0..{vocab - 1}).", argument);
+    }
+
+    /// <summary>The arguments every language model's <c>Sample</c> takes: a non-empty prompt, a length ≥ 0, a finite temperature ≥ 0.</summary>
+    public static void RequireSamplingArguments(int promptLength, int length, double temperature, string where)
+    {
+        if (promptLength == 0) throw new ArgumentException($"{where}: the prompt must hold at least one token.", "prompt");
+        if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, $"{where}: length must be ≥ 0.");
+        if (!(temperature >= 0) || double.IsInfinity(temperature))
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, $"{where}: temperature must be a finite number ≥ 0.");
+    }
 }

@@ -127,17 +127,7 @@ public sealed class TransformerEncoderBlock : nn.Module<Tensor, Tensor?, Tensor?
     {
         var p = source.named_parameters().ToDictionary(x => x.name, x => (Tensor)x.parameter);
         self_attn.CopyInto(p, "self_attn.");
-        foreach (var (module, prefix) in new (nn.Module, string)[] { (linear1, "linear1."), (linear2, "linear2."), (norm1, "norm1."), (norm2, "norm2.") })
-        {
-            foreach (var (n, target) in module.named_parameters())
-            {
-                if (!p.TryGetValue(prefix + n, out var src))
-                    throw new ArgumentException($"{GetName()}: the source has no parameter '{prefix + n}'.");
-                if (!src.shape.SequenceEqual(target.shape))
-                    throw new ArgumentException($"{GetName()}: source {prefix + n} has shape {Shapes.Format(src)}, this block needs {Shapes.Format(target)}.");
-                using (torch.no_grad()) target.copy_(src);
-            }
-        }
+        TransformerWeights.Copy(p, GetName(), (linear1, "linear1."), (linear2, "linear2."), (norm1, "norm1."), (norm2, "norm2."));
         return this;
     }
 }
@@ -222,17 +212,7 @@ public sealed class TransformerDecoderBlock : nn.Module<Tensor, Tensor, Tensor?,
         var p = source.named_parameters().ToDictionary(x => x.name, x => (Tensor)x.parameter);
         self_attn.CopyInto(p, "self_attn.");
         multihead_attn.CopyInto(p, "multihead_attn.");
-        foreach (var (module, prefix) in new (nn.Module, string)[] { (linear1, "linear1."), (linear2, "linear2."), (norm1, "norm1."), (norm2, "norm2."), (norm3, "norm3.") })
-        {
-            foreach (var (n, target) in module.named_parameters())
-            {
-                if (!p.TryGetValue(prefix + n, out var src))
-                    throw new ArgumentException($"{GetName()}: the source has no parameter '{prefix + n}'.");
-                if (!src.shape.SequenceEqual(target.shape))
-                    throw new ArgumentException($"{GetName()}: source {prefix + n} has shape {Shapes.Format(src)}, this block needs {Shapes.Format(target)}.");
-                using (torch.no_grad()) target.copy_(src);
-            }
-        }
+        TransformerWeights.Copy(p, GetName(), (linear1, "linear1."), (linear2, "linear2."), (norm1, "norm1."), (norm2, "norm2."), (norm3, "norm3."));
         return this;
     }
 }
@@ -284,20 +264,11 @@ public sealed class TransformerSeq2Seq : nn.Module<Tensor, Tensor, Seq2SeqOutput
         RegisterComponents();
     }
 
-    private void CheckTokens(Tensor tokens, long vocab, string argument)
-    {
-        ShapeGuard.RequireIntegral(tokens, GetName(), argument);
-        ShapeGuard.Require(tokens, GetName(), argument, "[batch, length]", null, null);
-        if (tokens.numel() == 0) throw new ArgumentException($"{GetName()}: {argument} is empty: {Shapes.Format(tokens)}.", argument);
-        long min = tokens.min().item<long>(), max = tokens.max().item<long>();
-        if (min < 0 || max >= vocab)
-            throw new ArgumentException($"{GetName()}: {argument} holds token ids in [{min}, {max}] but the vocabulary has {vocab} tokens (ids 0..{vocab - 1}).", argument);
-    }
 
     /// <summary>The encoder output ("memory") [B, S, d] and the source padding mask (or null).</summary>
     public (Tensor memory, Tensor? padding) Encode(Tensor source)
     {
-        CheckTokens(source, SourceVocab, nameof(source));
+        ShapeGuard.RequireTokens(source, SourceVocab, GetName(), nameof(source));
         Tensor? padding = SourcePadToken is long pad ? source.eq(pad) : null;
         var x = positions.call(source_embedding.call(source) * Math.Sqrt(ModelDim));
         foreach (var block in encoder) x = block.call(x, padding, null);
@@ -307,7 +278,7 @@ public sealed class TransformerSeq2Seq : nn.Module<Tensor, Tensor, Seq2SeqOutput
     /// <summary>Next-token logits [B, T, V] for the target prefix <paramref name="targetInput"/> [B, T].</summary>
     public Tensor Decode(Tensor targetInput, Tensor memory, Tensor? padding)
     {
-        CheckTokens(targetInput, TargetVocab, nameof(targetInput));
+        ShapeGuard.RequireTokens(targetInput, TargetVocab, GetName(), nameof(targetInput));
         var y = positions.call(target_embedding.call(targetInput) * Math.Sqrt(ModelDim));
         foreach (var block in decoder) y = block.call(y, memory, padding);
         return output.call(decoder_norm.call(y));
@@ -412,10 +383,7 @@ public sealed class TransformerLanguageModel : nn.Module<Tensor, Tensor>
     public long[] Sample(IReadOnlyList<long> prompt, int length, double temperature = 1.0, long seed = 0)
     {
         if (!Causal) throw new InvalidOperationException($"{GetName()}: only a causal model can generate text left to right.");
-        if (prompt.Count == 0) throw new ArgumentException($"{GetName()}: the prompt must hold at least one token.", nameof(prompt));
-        if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, $"{GetName()}: length must be ≥ 0.");
-        if (!(temperature >= 0) || double.IsInfinity(temperature))
-            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, $"{GetName()}: temperature must be a finite number ≥ 0.");
+        ShapeGuard.RequireSamplingArguments(prompt.Count, length, temperature, GetName());
         bool wasTraining = training;
         eval();
         try
@@ -437,5 +405,22 @@ public sealed class TransformerLanguageModel : nn.Module<Tensor, Tensor>
             return result;
         }
         finally { train(wasTraining); }
+    }
+}
+
+/// <summary>Copies named parameters from a TorchSharp layer's <c>named_parameters()</c> into sub-modules, by prefix.</summary>
+internal static class TransformerWeights
+{
+    public static void Copy(IReadOnlyDictionary<string, Tensor> source, string where, params (nn.Module Module, string Prefix)[] targets)
+    {
+        foreach (var (module, prefix) in targets)
+            foreach (var (n, target) in module.named_parameters())
+            {
+                if (!source.TryGetValue(prefix + n, out var src))
+                    throw new ArgumentException($"{where}: the source has no parameter '{prefix + n}'.");
+                if (!src.shape.SequenceEqual(target.shape))
+                    throw new ArgumentException($"{where}: source {prefix + n} has shape {Shapes.Format(src)}, this block needs {Shapes.Format(target)}.");
+                using (torch.no_grad()) target.copy_(src);
+            }
     }
 }
