@@ -19,6 +19,7 @@ public class MimeViewContractTests
         return
         [
             Charts.Lines([0, 1, 2], "t", null, null, ("y", [1, 2, 3])),
+            new ChartTable("accuracy", ["k", "probe"], [["1", "58.9 %"], ["10", "73.1 %"]]),
             Charts.ImageGrid(images, labels: [0, 1, 0, 1], predictions: [0, 1, 1, 1]),
             new TensorView(ones(2, 3)),
             ModelSummary.Summary(model),

@@ -5,8 +5,24 @@ using Plotly.NET;
 
 namespace NotebookLab.Views.Charts;
 
-/// <summary>A table shown under a chart (e.g. nearest neighbours), in both the HTML and the text rendition.</summary>
-public sealed record ChartTable(string Caption, string[] Header, string[][] Rows);
+/// <summary>
+/// A table shown under a chart (e.g. nearest neighbours), in both the HTML and the text rendition; displayed on its own
+/// (<c>display(new ChartTable(...))</c>) it is a view of its own, an HTML table with a plain-text fallback.
+/// </summary>
+[TypeFormatterSource(typeof(MimeViewFormatterSource<ChartTable>), PreferredMimeTypes = [MimeType.Html, MimeType.PlainText])]
+public sealed record ChartTable(string Caption, string[] Header, string[][] Rows) : IMimeView
+{
+    public IReadOnlyList<string> MimeTypes => [MimeType.Html, MimeType.PlainText];
+
+    public string Render(string mimeType) => mimeType switch
+    {
+        MimeType.Html => ChartView.TableHtml(this),
+        MimeType.PlainText => ChartView.TableText(this),
+        _ => throw new ArgumentException($"ChartTable renders {string.Join(", ", MimeTypes)}, not {mimeType}", nameof(mimeType)),
+    };
+
+    public override string ToString() => ChartView.TableText(this);
+}
 
 /// <summary>
 /// A chart (one or more panels) that formats to <c>text/html</c> (static SVG + interactive plotly.js),
@@ -75,12 +91,13 @@ public sealed class ChartView : IMimeView
         for (var i = 0; i < Panels.Count; i++)
             sb.Append(PlotlyHtml.Render(PlotlyRenderer.ToGenericChart(Panels[i]), PanelSvg(i), Panels[i].Width, Panels[i].Height));
         sb.Append("</div>");
-        foreach (var t in Tables) AppendTableHtml(sb, t);
+        foreach (var t in Tables) sb.Append(TableHtml(t));
         return sb.Append("</div>").ToString();
     }
 
-    static void AppendTableHtml(StringBuilder sb, ChartTable t)
+    internal static string TableHtml(ChartTable t)
     {
+        var sb = new StringBuilder();
         sb.Append("<table class=\"nl-chart-table\" style=\"border-collapse:collapse;margin-top:8px;font-size:12px\">");
         sb.Append($"<caption style=\"text-align:left;font-weight:600\">{Html.Encode(t.Caption)}</caption><thead><tr>");
         foreach (var h in t.Header) sb.Append($"<th style=\"padding:2px 8px;text-align:left;border-bottom:1px solid #ccc\">{Html.Encode(h)}</th>");
@@ -91,8 +108,11 @@ public sealed class ChartView : IMimeView
             foreach (var cell in row) sb.Append($"<td style=\"padding:2px 8px\">{Html.Encode(cell)}</td>");
             sb.Append("</tr>");
         }
-        sb.Append("</tbody></table>");
+        return sb.Append("</tbody></table>").ToString();
     }
+
+    internal static string TableText(ChartTable t) =>
+        string.Join("\n", [t.Caption, string.Join(" | ", t.Header), .. t.Rows.Select(r => string.Join(" | ", r))]);
 
     public string ToPlainText()
     {
@@ -104,12 +124,7 @@ public sealed class ChartView : IMimeView
             if (p.Title is not null) sb.Append($" '{p.Title}'");
             sb.AppendLine(": " + string.Join("; ", p.Series.Select(Describe)));
         }
-        foreach (var t in Tables)
-        {
-            sb.AppendLine(t.Caption);
-            sb.AppendLine(string.Join(" | ", t.Header));
-            foreach (var r in t.Rows) sb.AppendLine(string.Join(" | ", r));
-        }
+        foreach (var t in Tables) sb.AppendLine(TableText(t));
         return sb.ToString().TrimEnd();
     }
 
