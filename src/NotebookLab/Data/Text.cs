@@ -110,7 +110,7 @@ public sealed class WordTokenizer : Tokenizer
     public static WordTokenizer Fit(string text, int minFrequency = 1, int? maxSize = null, bool lowercase = true) =>
         new(Vocabulary.Build(Split(text, lowercase), minFrequency, maxSize), lowercase);
 
-    static IEnumerable<string> Split(string text, bool lowercase)
+    internal static IEnumerable<string> Split(string text, bool lowercase)
     {
         var normalized = text.Replace("\r\n", "\n");
         foreach (Match m in Pattern.Matches(normalized))
@@ -216,5 +216,16 @@ public static class LanguageModeling
     {
         var (x, y) = Windows(ids, length, stride);
         return new DataLoader(x, y, batchSize, shuffle, random: random);
+    }
+
+    /// <summary>Index [count, length] of <paramref name="count"/> random runs of consecutive positions in a stream of <paramref name="streamLength"/>.</summary>
+    internal static Tensor RandomPassageIndex(long streamLength, int length, int count, Generator? generator, string where)
+    {
+        if (length < 1) throw new ArgumentOutOfRangeException(nameof(length), length, "A passage holds at least one token.");
+        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), count, "The number of passages cannot be negative.");
+        if (streamLength <= length)
+            throw new ArgumentException($"{where}: a passage of {length} tokens needs a stream of more than {length} tokens; this one has {streamLength}.");
+        var starts = randint(0, streamLength - length, [count, 1], generator: generator, dtype: int64);
+        return starts + arange(length, dtype: int64).unsqueeze(0);
     }
 }
