@@ -68,10 +68,11 @@ public static class Check
             bool isNan = double.IsNaN(av[i]) != double.IsNaN(ev[i]) || (double.IsNaN(av[i]) && double.IsNaN(ev[i]));
             if (double.IsNaN(diff)) { diff = double.PositiveInfinity; if (isNan) nans++; }
             if (av[i] == ev[i]) diff = 0; // equal infinities
+            else if (double.IsInfinity(av[i]) || double.IsInfinity(ev[i])) diff = double.PositiveInfinity;   // rtol·|∞| must not excuse it
             double rel = diff == 0 ? 0 : diff / Math.Max(Math.Abs(ev[i]), double.Epsilon);
             maxAbs = Math.Max(maxAbs, diff);
             maxRel = Math.Max(maxRel, rel);
-            if (diff > atol + rtol * Math.Abs(ev[i]))
+            if (double.IsPositiveInfinity(diff) || diff > atol + rtol * Math.Abs(ev[i]))
             {
                 bad++;
                 if (diff > worstAbs) { worstAbs = diff; worst = i; }
@@ -94,7 +95,7 @@ public static class Check
     public static void CheckClose(double actual, double expected, double rtol = 1e-5, double atol = 1e-8, string name = "actual")
     {
         double diff = Math.Abs(actual - expected);
-        if (actual == expected || diff <= atol + rtol * Math.Abs(expected)) return;
+        if (actual == expected || (!double.IsInfinity(expected) && diff <= atol + rtol * Math.Abs(expected))) return;
         throw new CheckFailedException(
             $"{name} = {F(actual)}, expected {F(expected)} (abs error {E(diff)}, rel error {E(diff / Math.Max(Math.Abs(expected), double.Epsilon))}; rtol={E(rtol)}, atol={E(atol)}).");
     }

@@ -47,6 +47,19 @@ public class CheckTests
     }
 
     [Fact]
+    public void CheckClose_treats_an_infinity_as_close_only_to_the_same_infinity()
+    {
+        var inf = double.PositiveInfinity;
+        Assert.Throws<CheckFailedException>(() => CheckClose(torch.tensor(new[] { 0.0, 1.0 }), torch.tensor(new[] { -inf, 1.0 })));   // −∞ expected, 0 found
+        Assert.Throws<CheckFailedException>(() => CheckClose(torch.tensor(new[] { -inf }), torch.tensor(new[] { 0.0 })));
+        Assert.Throws<CheckFailedException>(() => CheckClose(torch.tensor(new[] { inf }), torch.tensor(new[] { -inf })));
+        CheckClose(torch.tensor(new[] { -inf, inf, 2.0 }), torch.tensor(new[] { -inf, inf, 2.0 }));
+        Assert.Throws<CheckFailedException>(() => CheckClose(0.0, -inf));
+        Assert.Throws<CheckFailedException>(() => CheckClose(inf, 1e300));
+        CheckClose(-inf, -inf);
+    }
+
+    [Fact]
     public void CheckClose_flags_nan_and_shape_mismatch()
     {
         var error = Assert.Throws<CheckFailedException>(() => CheckClose(torch.tensor(new[] { 1.0, double.NaN }), torch.tensor(new[] { 1.0, 2.0 })));

@@ -110,6 +110,7 @@ public sealed class ContextVectorSeq2Seq : Seq2SeqBase
     public override (Tensor tokens, Tensor? attention) Greedy(Tensor source, int steps, long bosToken)
     {
         ShapeGuard.RequirePositive(steps, GetName(), nameof(steps));
+        using var scope = torch.NewDisposeScope();   // the step temporaries die here, not in the finalizer thread
         var (_, context, _) = Encode(source);
         var batch = source.shape[0];
         var previous = torch.full(batch, 1, bosToken, dtype: ScalarType.Int64, device: source.device);
@@ -123,7 +124,7 @@ public sealed class ContextVectorSeq2Seq : Seq2SeqBase
             previous = output.call(s).argmax(-1); // [B, 1]
             tokens.Add(previous);
         }
-        return (torch.cat(tokens, dim: 1), null);
+        return (torch.cat(tokens, dim: 1).MoveToOuterDisposeScope(), null);
     }
 }
 
@@ -199,6 +200,7 @@ public sealed class AttentionSeq2Seq : Seq2SeqBase
     public override (Tensor tokens, Tensor? attention) Greedy(Tensor source, int steps, long bosToken)
     {
         ShapeGuard.RequirePositive(steps, GetName(), nameof(steps));
+        using var scope = torch.NewDisposeScope();
         var (states, context, padding) = Encode(source);
         var previous = torch.full(source.shape[0], bosToken, dtype: ScalarType.Int64, device: source.device);
         var state = context;
@@ -212,6 +214,6 @@ public sealed class AttentionSeq2Seq : Seq2SeqBase
             tokens.Add(previous);
             weights.Add(w);
         }
-        return (torch.stack(tokens, dim: 1), torch.stack(weights, dim: 1));
+        return (torch.stack(tokens, dim: 1).MoveToOuterDisposeScope(), torch.stack(weights, dim: 1).MoveToOuterDisposeScope());
     }
 }

@@ -298,6 +298,7 @@ public sealed class TransformerSeq2Seq : nn.Module<Tensor, Tensor, Seq2SeqOutput
     public (Tensor tokens, Tensor? attention) Greedy(Tensor source, int steps, long bosToken)
     {
         ShapeGuard.RequirePositive(steps, GetName(), nameof(steps));
+        using var scope = torch.NewDisposeScope();   // the step temporaries die here, not in the finalizer thread
         var (memory, padding) = Encode(source);
         var sequence = torch.full(source.shape[0], 1, bosToken, dtype: ScalarType.Int64, device: source.device);
         for (int t = 0; t < steps; t++)
@@ -305,7 +306,7 @@ public sealed class TransformerSeq2Seq : nn.Module<Tensor, Tensor, Seq2SeqOutput
             var next = Decode(sequence, memory, padding)[TensorIndex.Colon, -1].argmax(-1, keepdim: true);   // the whole prefix is re-read each step
             sequence = torch.cat(new[] { sequence, next }, dim: 1);
         }
-        return (sequence[TensorIndex.Colon, TensorIndex.Slice(1, null)], ((TransformerDecoderBlock)decoder[decoder.Count - 1]).LastCrossAttentionWeights);
+        return (sequence[TensorIndex.Colon, TensorIndex.Slice(1, null)].MoveToOuterDisposeScope(), ((TransformerDecoderBlock)decoder[decoder.Count - 1]).LastCrossAttentionWeights);
     }
 }
 
