@@ -109,4 +109,23 @@ public class CourseNotebookTests(ExecutedCourseNotebooks executed)
             Assert.All(cells, c => Assert.Empty(c["outputs"]!.AsArray()));
         }
     }
+
+    public static TheoryData<string> PretrainingNotebooks() =>
+        new(Directory.GetFiles(Path.Combine(RepoPaths.Notebooks, "pretrain"), "*.ipynb").Select(Path.GetFileName).Order(StringComparer.Ordinal)!);
+
+    /// <summary>
+    /// The notebooks that made the committed checkpoints run with the course (the runner searches folders recursively); in
+    /// fast mode they train briefly and must not touch data/transfer, which the course notebooks load.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PretrainingNotebooks))]
+    public void Pretraining_notebooks_run_as_smoke_tests_and_leave_the_checkpoints_alone(string notebook)
+    {
+        var path = executed.Executed(Path.Combine("pretrain", notebook));
+        Assert.True(File.Exists(path), $"pretrain/{notebook} was not written. CLI exit {executed.Run.ExitCode}:\n{executed.Run.Stderr}");
+        var outputs = CliRunner.CodeCells(path).SelectMany(c => c["outputs"]!.AsArray().OfType<JsonObject>()).ToList();
+        var errors = outputs.Where(o => o["output_type"]!.GetValue<string>() == "error").Select(o => $"{o["ename"]}: {o["evalue"]}").ToList();
+        Assert.True(errors.Count == 0, $"pretrain/{notebook} has error outputs:\n{string.Join("\n", errors)}");
+        Assert.Contains(outputs, o => o.ToJsonString().Contains("data/transfer left unchanged"));
+    }
 }
