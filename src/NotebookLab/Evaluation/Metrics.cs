@@ -235,8 +235,11 @@ public sealed class ConfusionMatrix(long[,] counts, IReadOnlyList<string> classN
         return column == 0 ? double.NaN : (double)Counts[j, j] / column;
     }).ToArray();
 
-    /// <summary>Per class: the harmonic mean of precision and recall, 2PR / (P + R); 0 when the class is never predicted correctly.</summary>
-    public double[] F1 => Recall.Zip(Precision, (r, p) => double.IsNaN(r) || double.IsNaN(p) || r + p == 0 ? (double.IsNaN(r) ? double.NaN : 0) : 2 * p * r / (p + r)).ToArray();
+    /// <summary>Per class: the harmonic mean of precision and recall, 2PR / (P + R); 0 when the class is never predicted correctly, NaN when it never occurs.</summary>
+    public double[] F1 => Recall.Zip(Precision, (recall, precision) =>
+        double.IsNaN(recall) ? double.NaN                                  // the class never occurs
+        : double.IsNaN(precision) || recall + precision == 0 ? 0          // never predicted, or never right
+        : 2 * precision * recall / (precision + recall)).ToArray();
 
     /// <summary>The most frequent confusions (true, predicted, count), largest first.</summary>
     public IReadOnlyList<(string True, string Predicted, long Count)> TopConfusions(int n = 5) =>
