@@ -17,6 +17,12 @@ from jupyter_client.manager import start_new_kernel
 
 KERNEL = os.environ.get("NOTEBOOKLAB_KERNEL", "notebooklab")
 
+# A Jupyter server catches SIGINT itself, so the kernels it starts begin with SIGINT at its default. Started from a
+# background job without job control (`cmd &` in a script), this process would instead inherit SIGINT *ignored* and
+# hand that on to every kernel it starts, and .NET keeps a signal that was ignored at start-up ignored. Catch it here,
+# as the server does, so that the SIGINT test measures the kernel, not how this test was launched.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 def execute(kc, code, timeout=60, allow_stdin=False, on_input=None):
     """Runs code; returns (reply content, [iopub messages for it]) and answers input_request with on_input(prompt)."""
